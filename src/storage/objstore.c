@@ -1,0 +1,240 @@
+/* storage/objstore.c — the public door to every backend.
+ *
+ * The functions here do the checks that must not depend on which backend
+ * is behind a bucket — key validation (storage/key.c), NULL arguments,
+ * unknown flags — and then dispatch through s->ops. Backends may therefore
+ * assume a valid key and non-NULL out-parameters (objstore_impl.h).
+ *
+ * Convention between this file and the backends: ops->destroy frees
+ * everything the backend allocated, including s->name and the struct that
+ * embeds the lh_objstore; readers and writers free themselves in
+ * close/commit/abort.
+ */
+#include "storage/objstore.h"
+#include "storage/objstore_impl.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int bad_arg(lh_err *err, const char *fn, const char *what)
+{
+    return lh_err_set(err, LH_EINVAL, "invalid_argument", "%s: %s", fn, what);
+}
+
+/* ---- store ---- */
+
+void lh_objstore_free(lh_objstore *s)
+{
+    if (!s) return;
+    assert(s->ops && s->ops->destroy);
+    s->ops->destroy(s);
+}
+
+const char *lh_objstore_name(const lh_objstore *s) { return s ? s->name : NULL; }
+
+const char *lh_objstore_backend(const lh_objstore *s) { return s ? s->ops->backend : NULL; }
+
+const char *lh_objstore_local_root(const lh_objstore *s)
+{
+    if (!s || !s->ops->local_root) return NULL;
+    return s->ops->local_root(s);
+}
+
+/* ---- get ---- */
+
+int lh_objstore_get(lh_objstore *s, const char *key, lh_range range,
+                    lh_obj_reader **out, lh_obj_info *info, lh_err *err)
+{
+    if (out) *out = NULL;
+    if (!s) return bad_arg(err, "lh_objstore_get", "store is NULL");
+    if (!out) return bad_arg(err, "lh_objstore_get", "out is NULL");
+    int rc = lh_key_validate(key, err);
+    if (rc) return rc;
+    lh_obj_info tmp;
+    rc = s->ops->get(s, key, range, out, info ? info : &tmp, err);
+    assert(rc != 0 || *out != NULL);
+    return rc;
+}
+
+int64_t lh_obj_reader_read(lh_obj_reader *r, void *buf, size_t n, lh_err *err)
+{
+    if (!r || (!buf && n)) return bad_arg(err, "lh_obj_reader_read", "reader or buffer is NULL");
+    if (n == 0) return 0;
+    return r->ops->read(r, buf, n, err);
+}
+
+uint64_t lh_obj_reader_length(const lh_obj_reader *r) { return r ? r->length : 0; }
+
+void lh_obj_reader_close(lh_obj_reader *r)
+{
+    if (r) r->ops->close(r);
+}
+
+int lh_objstore_get_buf(lh_objstore *s, const char *key, lh_range range,
+                        lh_buf *out, lh_obj_info *info, lh_err *err)
+{
+    if (!out) return bad_arg(err, "lh_objstore_get_buf", "out is NULL");
+    lh_buf_reset(out);
+    lh_obj_reader *r;
+    int rc = lh_objstore_get(s, key, range, &r, info, err);
+    if (rc) return rc;
+    uint64_t want = lh_obj_reader_length(r);
+    if (want > (uint64_t)SIZE_MAX / 2) {
+        lh_obj_reader_close(r);
+        return lh_err_set(err, LH_ETOOBIG, "object_too_large",
+                          "object \"%s\" in bucket \"%s\" is too large to read into memory",
+                          key, lh_objstore_name(s));
+    }
+    lh_buf_reserve(out, (size_t)want);
+    for (;;) {
+        lh_buf_reserve(out, 64 * 1024);
+        int64_t got = lh_obj_reader_read(r, out->data + out->len, out->cap - out->len - 1, err);
+        if (got < 0) {
+            lh_obj_reader_close(r);
+            lh_buf_reset(out);
+            return (int)got;
+        }
+        if (got == 0) break;
+        out->len += (size_t)got;
+        out->data[out->len] = '\0';
+    }
+    lh_obj_reader_close(r);
+    return 0;
+}
+
+/* ---- put ---- */
+
+int lh_objstore_writer_open(lh_objstore *s, const char *key, int flags,
+                            lh_obj_writer **out, lh_err *err)
+{
+    if (out) *out = NULL;
+    if (!s) return bad_arg(err, "lh_objstore_writer_open", "store is NULL");
+    if (!out) return bad_arg(err, "lh_objstore_writer_open", "out is NULL");
+    if (flags & ~LH_PUT_CREATE_ONLY)
+        return lh_err_set(err, LH_EINVAL, "invalid_argument",
+                          "lh_objstore_writer_open: unknown flags 0x%x", (unsigned)flags);
+    int rc = lh_key_validate(key, err);
+    if (rc) return rc;
+    rc = s->ops->writer_open(s, key, flags, out, err);
+    assert(rc != 0 || *out != NULL);
+    return rc;
+}
+
+int lh_obj_writer_write(lh_obj_writer *w, const void *data, size_t n, lh_err *err)
+{
+    if (!w || (!data && n)) return bad_arg(err, "lh_obj_writer_write", "writer or data is NULL");
+    if (n == 0) return 0;
+    return w->ops->write(w, data, n, err);
+}
+
+int lh_obj_writer_commit(lh_obj_writer *w, lh_obj_info *info, lh_err *err)
+{
+    if (!w) return bad_arg(err, "lh_obj_writer_commit", "writer is NULL");
+    lh_obj_info tmp;
+    return w->ops->commit(w, info ? info : &tmp, err);
+}
+
+void lh_obj_writer_abort(lh_obj_writer *w)
+{
+    if (w) w->ops->abort(w);
+}
+
+int lh_objstore_put(lh_objstore *s, const char *key, const void *data, size_t n,
+                    int flags, lh_obj_info *info, lh_err *err)
+{
+    if (!data && n) return bad_arg(err, "lh_objstore_put", "data is NULL");
+    lh_obj_writer *w;
+    int rc = lh_objstore_writer_open(s, key, flags, &w, err);
+    if (rc) return rc;
+    rc = lh_obj_writer_write(w, data, n, err);
+    if (rc) {
+        lh_obj_writer_abort(w);
+        return rc;
+    }
+    return lh_obj_writer_commit(w, info, err);
+}
+
+/* ---- head, list, delete, probe ---- */
+
+int lh_objstore_head(lh_objstore *s, const char *key, lh_obj_info *info, lh_err *err)
+{
+    if (!s) return bad_arg(err, "lh_objstore_head", "store is NULL");
+    int rc = lh_key_validate(key, err);
+    if (rc) return rc;
+    lh_obj_info tmp;
+    return s->ops->head(s, key, info ? info : &tmp, err);
+}
+
+/* A delimiter is echoed into prefixes and cursors, so it obeys the byte
+ * rules of keys (checked by validating it as a prefix), minus the segment
+ * rules, which do not apply to it. */
+static int delimiter_validate(const char *d, lh_err *err)
+{
+    size_t n = strlen(d);
+    if (n > 64)
+        return lh_err_set(err, LH_EINVAL, "invalid_delimiter",
+                          "list delimiter is %zu bytes long; the limit is 64", n);
+    /* "x" + d avoids the leading-"/" and segment rules for "/". */
+    char tmp[80];
+    tmp[0] = 'x';
+    memcpy(tmp + 1, d, n + 1);
+    for (char *p = tmp; *p; p++)
+        if (*p == '/') *p = 'x';
+    lh_err e;
+    if (lh_prefix_validate(tmp, &e))
+        return lh_err_set(err, LH_EINVAL, "invalid_delimiter",
+                          "list delimiter must be printable UTF-8 without backslashes");
+    return 0;
+}
+
+int lh_objstore_list(lh_objstore *s, const lh_list_opts *opts, lh_list *out, lh_err *err)
+{
+    if (out) memset(out, 0, sizeof *out);
+    if (!s) return bad_arg(err, "lh_objstore_list", "store is NULL");
+    if (!out) return bad_arg(err, "lh_objstore_list", "out is NULL");
+    lh_list_opts o = {0};
+    if (opts) o = *opts;
+    if (o.prefix && !o.prefix[0]) o.prefix = NULL;
+    if (o.delimiter && !o.delimiter[0]) o.delimiter = NULL;
+    if (o.cursor && !o.cursor[0]) o.cursor = NULL;
+    if (o.max_keys == 0) o.max_keys = 1000;
+    int rc = lh_prefix_validate(o.prefix, err);
+    if (rc) return rc;
+    if (o.delimiter && (rc = delimiter_validate(o.delimiter, err))) return rc;
+    if (o.cursor) {
+        lh_err e;
+        if (lh_prefix_validate(o.cursor, &e))
+            return lh_err_set(err, LH_EINVAL, "invalid_cursor",
+                              "list cursor is not one this bucket returned; pass the "
+                              "next_cursor of the previous page unchanged");
+    }
+    rc = s->ops->list(s, &o, out, err);
+    if (rc) lh_list_free(out);
+    return rc;
+}
+
+void lh_list_free(lh_list *l)
+{
+    if (!l) return;
+    for (size_t i = 0; i < l->n_objects; i++) free(l->objects[i].key);
+    free(l->objects);
+    for (size_t i = 0; i < l->n_prefixes; i++) free(l->prefixes[i]);
+    free(l->prefixes);
+    free(l->next_cursor);
+    memset(l, 0, sizeof *l);
+}
+
+int lh_objstore_delete(lh_objstore *s, const char *key, lh_err *err)
+{
+    if (!s) return bad_arg(err, "lh_objstore_delete", "store is NULL");
+    int rc = lh_key_validate(key, err);
+    if (rc) return rc;
+    return s->ops->del(s, key, err);
+}
+
+int lh_objstore_probe(lh_objstore *s, lh_err *err)
+{
+    if (!s) return bad_arg(err, "lh_objstore_probe", "store is NULL");
+    return s->ops->probe(s, err);
+}
