@@ -1,0 +1,14 @@
+/* gateway/routes.h — the route tables, one per area (routes_<area>.c). */
+#ifndef LH_GATEWAY_ROUTES_H
+#define LH_GATEWAY_ROUTES_H
+
+#include "gateway/http.h"
+
+#include <stddef.h>
+
+extern const lh_route lh_routes_system[];
+extern const size_t   lh_routes_system_n;
+extern const lh_route lh_routes_storage[];
+extern const size_t   lh_routes_storage_n;
+
+#endif
