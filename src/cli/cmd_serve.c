@@ -14,7 +14,6 @@
 #include "engine/engine.h"
 #include "gateway/gateway.h"
 
-#include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -36,31 +35,12 @@ static const char USAGE[] =
 
 int lh_cmd_serve(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"host", required_argument, NULL, 'H'},
-        {"port", required_argument, NULL, 'p'},   {"data-dir", required_argument, NULL, 'd'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
-    };
-    lh_cli_flags f = {0};
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c': f.config = optarg; break;
-        case 'H': f.host = optarg; break;
-        case 'p': f.port = optarg; break;
-        case 'd': f.data_dir = optarg; break;
-        case 'h': fputs(USAGE, stdout); return LH_EXIT_OK;
-        default: fputs(USAGE, stderr); return LH_EXIT_USAGE;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "lakehouse serve: unexpected argument \"%s\"\n%s", argv[optind], USAGE);
-        return LH_EXIT_USAGE;
-    }
+    lh_cli_flags f;
+    int rc = lh_cli_parse_flags(argc, argv, USAGE, &f);
+    if (rc >= 0) return rc;
 
     lh_config *cfg;
-    int rc = lh_cli_load_config(&f, &cfg);
+    rc = lh_cli_load_config(&f, &cfg);
     if (rc) return rc;
     lh_log_set_level((lh_log_level)lh_log_level_parse(cfg->log_level));
     lh_log_set_json(!strcmp(cfg->log_format, "json"));

@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 #include "core/config.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -40,4 +41,31 @@ int lh_cli_load_config(const lh_cli_flags *f, lh_config **out)
     }
     *out = cfg;
     return LH_EXIT_OK;
+}
+
+int lh_cli_parse_flags(int argc, char **argv, const char *usage, lh_cli_flags *f)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'}, {"host", required_argument, NULL, 'H'},
+        {"port", required_argument, NULL, 'p'},   {"data-dir", required_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+    };
+    memset(f, 0, sizeof *f);
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': f->config = optarg; break;
+        case 'H': f->host = optarg; break;
+        case 'p': f->port = optarg; break;
+        case 'd': f->data_dir = optarg; break;
+        case 'h': fputs(usage, stdout); return LH_EXIT_OK;
+        default: fputs(usage, stderr); return LH_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "lakehouse %s: unexpected argument \"%s\"\n%s", argv[0], argv[optind], usage);
+        return LH_EXIT_USAGE;
+    }
+    return -1;
 }

@@ -34,6 +34,7 @@
  */
 #include "core/toml.h"
 #include "core/toml_internal.h"
+#include "core/utf8.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -748,35 +749,12 @@ static int parse_document(doc *d)
 /* UTF-8                                                               */
 /* ------------------------------------------------------------------ */
 
-/* Length of the well-formed UTF-8 sequence at s[0..n), or 0 if it is not
- * one (overlong, surrogate, above U+10FFFF, truncated, stray byte). */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t len;
-    unsigned char lo = 0x80, hi = 0xBF;  /* allowed range of the second byte */
-    if (c < 0x80) return 1;
-    if (c >= 0xC2 && c <= 0xDF) len = 2;
-    else if (c >= 0xE0 && c <= 0xEF) len = 3;
-    else if (c >= 0xF0 && c <= 0xF4) len = 4;
-    else return 0;
-    if (c == 0xE0) lo = 0xA0;       /* overlong */
-    else if (c == 0xED) hi = 0x9F;  /* surrogates */
-    else if (c == 0xF0) lo = 0x90;  /* overlong */
-    else if (c == 0xF4) hi = 0x8F;  /* above U+10FFFF */
-    if (n < len || s[1] < lo || s[1] > hi) return 0;
-    for (size_t i = 2; i < len; i++)
-        if ((s[i] & 0xC0) != 0x80) return 0;
-    return len;
-}
-
-/* Check the whole input from p->pos; report the first bad byte's position. */
 static int check_utf8(tp *p)
 {
     int line = 1;
     size_t line_start = p->pos;
     for (size_t i = p->pos; i < p->len;) {
-        size_t n = utf8_len(p->s + i, p->len - i);
+        size_t n = lh_utf8_seq_len(p->s + i, p->len - i);
         if (!n) {
             int col = 1;
             for (size_t j = line_start; j < i; j++) col += (p->s[j] & 0xC0) != 0x80;

@@ -1,5 +1,6 @@
 /* gateway/http.c — request accessors and response builders (see http.h). */
 #include "gateway/http.h"
+#include "core/utf8.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -88,7 +89,10 @@ void lh_resp_text(lh_resp *resp, int status, const char *content_type, const cha
 
 static int error_body(lh_resp *resp, int http_status, const char *code, const char *msg)
 {
-    json_t *o = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg);
+    /* A message may echo the caller's bytes; JSON needs valid UTF-8. */
+    char *safe = lh_utf8_sanitize(msg);
+    json_t *o = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", safe);
+    free(safe);
     return lh_resp_json(resp, http_status, o);
 }
 

@@ -29,32 +29,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#define ECHO_MAX 160  /* key bytes echoed in a message before "..." */
+#include "core/utf8.h"
 
-/* Length of the valid UTF-8 sequence starting at p (at most `avail` bytes),
- * or 0 if the bytes there are not valid UTF-8 (RFC 3629, table 3-7 of the
- * Unicode standard: overlongs, surrogates and > U+10FFFF are refused). */
-static size_t utf8_seq_len(const unsigned char *p, size_t avail)
-{
-    unsigned char c = p[0];
-    if (c < 0x80) return 1;
-    size_t n;
-    unsigned char lo = 0x80, hi = 0xbf;  /* allowed range of the 2nd byte */
-    if (c >= 0xc2 && c <= 0xdf) n = 2;
-    else if (c == 0xe0) { n = 3; lo = 0xa0; }
-    else if (c >= 0xe1 && c <= 0xec) n = 3;
-    else if (c == 0xed) { n = 3; hi = 0x9f; }  /* no UTF-16 surrogates */
-    else if (c >= 0xee && c <= 0xef) n = 3;
-    else if (c == 0xf0) { n = 4; lo = 0x90; }
-    else if (c >= 0xf1 && c <= 0xf3) n = 4;
-    else if (c == 0xf4) { n = 4; hi = 0x8f; }  /* <= U+10FFFF */
-    else return 0;                              /* 0x80-0xc1, 0xf5-0xff */
-    if (avail < n) return 0;
-    if (p[1] < lo || p[1] > hi) return 0;
-    for (size_t i = 2; i < n; i++)
-        if (p[i] < 0x80 || p[i] > 0xbf) return 0;
-    return n;
-}
+#define ECHO_MAX 160  /* key bytes echoed in a message before "..." */
 
 /* Quote `s` for a message: "..." with \" \\ \xNN escapes, shortened. */
 static void echo(const char *s, char *out, size_t outsz)
@@ -66,7 +43,7 @@ static void echo(const char *s, char *out, size_t outsz)
     if (outsz < 8) { if (outsz) out[0] = '\0'; return; }
     out[o++] = '"';
     while (i < len && i < ECHO_MAX && o + 10 < outsz) {
-        size_t n = utf8_seq_len(p + i, len - i);
+        size_t n = lh_utf8_seq_len(p + i, len - i);
         if (n == 1 && p[i] >= 0x20 && p[i] != 0x7f && p[i] != '"' && p[i] != '\\') {
             out[o++] = (char)p[i++];
         } else if (n == 1 && (p[i] == '"' || p[i] == '\\')) {
@@ -107,7 +84,7 @@ static int check_bytes(const char *what, const char *s, size_t len, lh_err *err)
                               "systems and an ordinary character on others)",
                               what, q, i);
         }
-        size_t n = utf8_seq_len(p + i, len - i);
+        size_t n = lh_utf8_seq_len(p + i, len - i);
         if (n == 0) {
             echo(s, q, sizeof q);
             return lh_err_set(err, LH_EINVAL, "invalid_key",
