@@ -14,8 +14,11 @@
 #include "storage/objstore_impl.h"
 
 #include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int bad_arg(lh_err *err, const char *fn, const char *what)
 {
@@ -237,4 +240,69 @@ int lh_objstore_probe(lh_objstore *s, lh_err *err)
 {
     if (!s) return bad_arg(err, "lh_objstore_probe", "store is NULL");
     return s->ops->probe(s, err);
+}
+
+/* ---- local files ---- */
+
+int lh_objstore_put_file(lh_objstore *s, const char *key, const char *path, int flags,
+                         lh_obj_info *info, lh_err *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return lh_err_set(err, LH_EIO, "io_error", "cannot open %s to store it as %s: %s", path, key,
+                          strerror(errno));
+    lh_obj_writer *w;
+    int rc = lh_objstore_writer_open(s, key, flags, &w, err);
+    if (rc) { close(fd); return rc; }
+    size_t cap = 1 << 20;
+    char *buf = lh_xmalloc(cap);
+    for (;;) {
+        ssize_t n = read(fd, buf, cap);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            rc = lh_err_set(err, LH_EIO, "io_error", "reading %s: %s", path, strerror(errno));
+            break;
+        }
+        if (n == 0) break;
+        if ((rc = lh_obj_writer_write(w, buf, (size_t)n, err)) != 0) break;
+    }
+    free(buf);
+    close(fd);
+    if (rc) { lh_obj_writer_abort(w); return rc; }
+    return lh_obj_writer_commit(w, info, err);
+}
+
+int lh_objstore_get_file(lh_objstore *s, const char *key, const char *path, lh_obj_info *info,
+                         lh_err *err)
+{
+    lh_obj_reader *r;
+    int rc = lh_objstore_get(s, key, LH_RANGE_ALL, &r, info, err);
+    if (rc) return rc;
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        lh_obj_reader_close(r);
+        return lh_err_set(err, LH_EIO, "io_error", "cannot create %s: %s", path, strerror(errno));
+    }
+    size_t cap = 1 << 20;
+    char *buf = lh_xmalloc(cap);
+    for (;;) {
+        int64_t n = lh_obj_reader_read(r, buf, cap, err);
+        if (n < 0) { rc = (int)n; break; }
+        if (n == 0) break;
+        for (int64_t off = 0; off < n;) {
+            ssize_t w = write(fd, buf + off, (size_t)(n - off));
+            if (w < 0 && errno == EINTR) continue;
+            if (w < 0) {
+                rc = lh_err_set(err, LH_EIO, "io_error", "writing %s: %s", path, strerror(errno));
+                break;
+            }
+            off += w;
+        }
+        if (rc) break;
+    }
+    free(buf);
+    lh_obj_reader_close(r);
+    if (close(fd) != 0 && !rc) rc = lh_err_set(err, LH_EIO, "io_error", "writing %s: %s", path, strerror(errno));
+    if (rc) unlink(path);
+    return rc;
 }

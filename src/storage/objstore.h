@@ -134,6 +134,14 @@ void lh_obj_writer_abort(lh_obj_writer *w);
 int  lh_objstore_put(lh_objstore *s, const char *key, const void *data, size_t n,
                      int flags, lh_obj_info *info, lh_err *err);
 
+/* Stream the local file `path` into `key` (put semantics as above). */
+int  lh_objstore_put_file(lh_objstore *s, const char *key, const char *path, int flags,
+                          lh_obj_info *info, lh_err *err);
+/* Copy object `key` into the local file `path` (created or truncated;
+ * removed again on failure). */
+int  lh_objstore_get_file(lh_objstore *s, const char *key, const char *path, lh_obj_info *info,
+                          lh_err *err);
+
 int  lh_objstore_head(lh_objstore *s, const char *key, lh_obj_info *info, lh_err *err);
 int  lh_objstore_list(lh_objstore *s, const lh_list_opts *opts, lh_list *out, lh_err *err);
 void lh_list_free(lh_list *l);
