@@ -1,0 +1,68 @@
+/* ingest/ingest.h — files into datasets (ADR-010, ADR-013).
+ *
+ * An upload is first staged to a local file while its sha256 is computed
+ * (the body is never held in memory), then converted to typed Parquet
+ * (convert.h), written to the dataset's bucket, and committed with the
+ * catalog's protocol: data object first, manifest second. Nothing is
+ * committed on any error, and a data object written for a commit that then
+ * fails is deleted again (a crash in between leaves an orphan, which the
+ * catalog reports and queries never see).
+ *
+ * Modes: create (the dataset must not exist), append (add rows; the schema
+ * must fit), replace (a new version with only the new rows; older versions
+ * keep theirs for history). append and replace on a missing dataset
+ * create it.
+ */
+#ifndef LH_INGEST_INGEST_H
+#define LH_INGEST_INGEST_H
+
+#include "catalog/catalog.h"
+#include "core/jobs.h"
+#include "ingest/convert.h"
+
+#include <stdint.h>
+
+/* ---- staging ---- */
+
+typedef struct lh_stage lh_stage;
+
+/* A new staging file in dir. */
+int  lh_stage_open(const char *dir, const char *suffix, lh_stage **out, lh_err *err);
+int  lh_stage_write(lh_stage *s, const void *data, size_t n, lh_err *err);
+/* Finish: fsync-free close; fills the sha256 (hex) and byte count. */
+int  lh_stage_finish(lh_stage *s, char sha256_hex[65], uint64_t *bytes, lh_err *err);
+const char *lh_stage_path(const lh_stage *s);
+/* Remove the file (if still there) and free. */
+void lh_stage_free(lh_stage *s);
+
+/* sha256 (hex) and size of an existing local file. */
+int  lh_file_sha256(const char *path, char sha256_hex[65], uint64_t *bytes, lh_err *err);
+
+/* ---- ingest ---- */
+
+typedef enum lh_ingest_mode { LH_MODE_CREATE, LH_MODE_APPEND, LH_MODE_REPLACE } lh_ingest_mode;
+int lh_ingest_mode_parse(const char *s, lh_ingest_mode *out, lh_err *err);
+
+typedef struct lh_ingest_req {
+    const char     *dataset;
+    lh_format       format;
+    lh_ingest_mode  mode;
+    const char     *path;          /* the staged local file */
+    uint64_t        bytes;
+    const char     *sha256;        /* hex */
+    const char     *file_name;     /* as the user named it (lineage), may be NULL */
+    const char     *source_system; /* "upload", "cli", "demo", ... */
+    const char     *actor;
+    const char     *bucket;        /* NULL = primary */
+    /* metadata (NULL = keep the dataset's current value) */
+    const char     *owner;
+    const char     *description;
+    json_t         *tags;          /* array of strings, borrowed */
+} lh_ingest_req;
+
+/* Run an ingest to its commit. *result: {dataset, version, mode, created,
+ * rows, row_count, columns, header_changes, sensitivity, elapsed_ms}.
+ * job may be NULL (progress is then not reported). */
+int lh_ingest_file(lh_catalog *cat, const lh_ingest_req *req, lh_job *job, json_t **result, lh_err *err);
+
+#endif
