@@ -21,6 +21,7 @@ build-asan: setup
 	@cmake --build build-asan -j $(JOBS)
 
 run: build
+	./build/lakehouse demo --if-empty --data-dir $(DATA) --server http://$(HOST):$(PORT)
 	./build/lakehouse serve --host $(HOST) --port $(PORT) --data-dir $(DATA)
 
 test: build build-asan

@@ -21,6 +21,9 @@ int lh_cli_main(int argc, char **argv);
 /* Subcommands (cmd_*.c). argv[0] is the subcommand name. */
 int lh_cmd_serve(int argc, char **argv);
 int lh_cmd_config(int argc, char **argv);
+int lh_cmd_ingest(int argc, char **argv);
+int lh_cmd_sql(int argc, char **argv);
+int lh_cmd_demo(int argc, char **argv);
 
 /* Shared by subcommands: load configuration from --config (or the default
  * search), apply the common flags, validate. Prints the error and returns

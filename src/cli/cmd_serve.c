@@ -2,7 +2,7 @@
  *
  * Start-up order is chosen so that every check that can fail fails before
  * the port is bound: configuration, the engine's version check, then the
- * buckets, then the listener. SIGINT and SIGTERM are blocked in every
+ * application (buckets, engines, catalog, query views), then the listener. SIGINT and SIGTERM are blocked in every
  * thread and taken synchronously with sigwait by the main thread, which
  * then drains requests and flushes the journals — no work in a signal
  * handler.
@@ -61,26 +61,21 @@ int lh_cmd_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    lh_registry *reg;
-    if (lh_registry_open(cfg, &reg, &e)) {
-        lh_error("storage: %s", e.msg);
+    lh_app *app;
+    if (lh_app_open(cfg, lh_cli_version(), &app, &e)) {
+        lh_error("%s", e.msg);
         lh_config_free(cfg);
         return LH_EXIT_RUNTIME;
     }
-    lh_app app = {
-        .cfg = cfg, .reg = reg, .metrics = lh_metrics_new(),
-        .started_mono_us = lh_mono_us(), .version = lh_cli_version(),
-    };
     lh_gateway *gw;
-    if (lh_gateway_start(&app, &gw, &e)) {
+    if (lh_gateway_start(app, &gw, &e)) {
         lh_error("gateway: %s", e.msg);
-        lh_registry_free(reg);
-        lh_metrics_free(app.metrics);
+        lh_app_close(app);
         lh_config_free(cfg);
         return LH_EXIT_RUNTIME;
     }
     const lh_bucket_cfg *primary = lh_config_bucket(cfg, "primary");
-    lh_info("lakehouse %s serving on %s:%u, primary bucket %s (%s), duckdb %s", app.version, cfg->server_host,
+    lh_info("lakehouse %s serving on %s:%u, primary bucket %s (%s), duckdb %s", app->version, cfg->server_host,
             lh_gateway_port(gw), primary->backend, !strcmp(primary->backend, "local") ? primary->root : primary->bucket,
             lh_engine_library_version());
     printf("lakehouse: listening on http://%s:%u\n", cfg->server_host, lh_gateway_port(gw));
@@ -91,8 +86,7 @@ int lh_cmd_serve(int argc, char **argv)
     lh_info("received %s; finishing in-flight requests (up to %lld ms)", sig == SIGINT ? "SIGINT" : "SIGTERM",
             (long long)cfg->server_shutdown_timeout_ms);
     lh_gateway_stop(gw, cfg->server_shutdown_timeout_ms);
-    lh_registry_free(reg);
-    lh_metrics_free(app.metrics);
+    lh_app_close(app);
     lh_config_free(cfg);
     lh_info("stopped");
     return LH_EXIT_OK;

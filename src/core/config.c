@@ -68,10 +68,28 @@ static const keydef KEYS[] = {
      "DuckDB worker threads. 0: one per core."},
     {"engine", "memory_limit", K_STR, F(engine_memory_limit), "", 0, 0, NULL,
      "DuckDB memory limit, e.g. \"4GB\". Empty: DuckDB's default (80% of RAM)."},
+    {"query", "default_limit", K_INT, F(query_default_limit), "100000", 1, INT64_MAX, NULL,
+     "Rows returned by POST /query/sql when the request gives no limit."},
+    {"query", "max_rows", K_INT, F(query_max_rows), "10000000", 1, INT64_MAX, NULL,
+     "Largest limit a request may ask for."},
+    {"query", "default_timeout_ms", K_INT, F(query_default_timeout_ms), "30000", 1, 86400000, NULL,
+     "Time a query may run when the request gives no timeout_ms; then it is interrupted."},
+    {"query", "max_timeout_ms", K_INT, F(query_max_timeout_ms), "600000", 1, 86400000, NULL,
+     "Largest timeout_ms a request may ask for."},
+    {"query", "max_result_bytes", K_INT, F(query_max_result_bytes), "1073741824", 1024, INT64_MAX, NULL,
+     "Output bytes after which a result is cut short (and marked truncated)."},
+    {"ingest", "async_threshold_bytes", K_INT, F(ingest_async_threshold_bytes), "67108864", 0, INT64_MAX, NULL,
+     "Uploads larger than this are converted in a background job: the call answers 202 with a job id\n"
+     "(GET /jobs/{id}). 0: always a job. ?async=true|false on the request overrides it."},
+    {"ingest", "scratch_dir", K_STR, F(ingest_scratch_dir), "", 0, 0, NULL,
+     "Local directory for staged uploads and files being converted. Empty: .lakehouse/scratch inside\n"
+     "the primary bucket's root when it is local, else the system temporary directory."},
+    {"ingest", "max_jobs_kept", K_INT, F(ingest_max_jobs_kept), "1000", 1, 1000000, NULL,
+     "Finished jobs remembered for GET /jobs (oldest forgotten first)."},
 };
 #define NKEYS (sizeof KEYS / sizeof KEYS[0])
 
-static const char *SECTIONS[] = {"server", "log", "storage", "engine", "buckets"};
+static const char *SECTIONS[] = {"server", "log", "storage", "engine", "query", "ingest", "buckets"};
 #define NSECTIONS (sizeof SECTIONS / sizeof SECTIONS[0])
 
 #define B(field) offsetof(lh_bucket_cfg, field)

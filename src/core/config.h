@@ -65,6 +65,17 @@ typedef struct lh_config {
     int64_t  engine_threads;          /* 0 = number of cores */
     char    *engine_memory_limit;     /* DuckDB syntax, e.g. "4GB"; "" = DuckDB's default */
 
+    /* [query] */
+    int64_t  query_default_limit;
+    int64_t  query_max_rows;
+    int64_t  query_default_timeout_ms;
+    int64_t  query_max_timeout_ms;
+    int64_t  query_max_result_bytes;
+    /* [ingest] */
+    int64_t  ingest_async_threshold_bytes;
+    char    *ingest_scratch_dir;      /* "" = <primary root>/.lakehouse/scratch, or the system temp dir */
+    int64_t  ingest_max_jobs_kept;
+
     lh_bucket_cfg *buckets;
     size_t         n_buckets;
 

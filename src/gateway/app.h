@@ -1,14 +1,19 @@
-/* gateway/app.h — what every handler can reach: the running application.
+/* gateway/app.h — the running application: what every handler can reach.
  *
- * One lh_app per process, built by `lakehouse serve` and immutable after
- * start except for the objects that carry their own locks (registry,
- * metrics). Later modules (catalog, query, vectors) hang off here.
+ * One lh_app per process, built by lh_app_open for `lakehouse serve` and
+ * for CLI commands that work on a data directory directly when no server
+ * runs. Start-up order is dependency order: buckets, the internal engine,
+ * the catalog (loaded from the bucket), the query service (views, then
+ * lockdown), jobs. Everything here carries its own locks.
  */
 #ifndef LH_GATEWAY_APP_H
 #define LH_GATEWAY_APP_H
 
+#include "catalog/catalog.h"
 #include "core/config.h"
+#include "core/jobs.h"
 #include "gateway/metrics.h"
+#include "query/query.h"
 #include "storage/registry.h"
 
 #include <stdint.h>
@@ -16,11 +21,21 @@
 typedef struct lh_app lh_app;
 
 struct lh_app {
-    const lh_config *cfg;
-    lh_registry     *reg;
-    lh_metrics      *metrics;
-    int64_t          started_mono_us;
-    const char      *version;
+    const lh_config  *cfg;
+    lh_registry      *reg;
+    lh_engine        *engine;    /* internal: ingest, manifests */
+    lh_catalog       *cat;
+    lh_query_service *query;
+    lh_jobs          *jobs;
+    lh_metrics       *metrics;
+    int64_t           started_mono_us;
+    const char       *version;
+    char             *scratch_dir;
 };
+
+/* Open everything; on failure nothing stays open. */
+int  lh_app_open(const lh_config *cfg, const char *version, lh_app **out, lh_err *err);
+/* Waits for running jobs, then closes in reverse order. */
+void lh_app_close(lh_app *app);
 
 #endif

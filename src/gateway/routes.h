@@ -11,4 +11,13 @@ extern const size_t   lh_routes_system_n;
 extern const lh_route lh_routes_storage[];
 extern const size_t   lh_routes_storage_n;
 
+extern const lh_route lh_routes_catalog[];
+extern const size_t   lh_routes_catalog_n;
+extern const lh_route lh_routes_ingest[];
+extern const size_t   lh_routes_ingest_n;
+extern const lh_route lh_routes_query[];
+extern const size_t   lh_routes_query_n;
+extern const lh_route lh_routes_jobs[];
+extern const size_t   lh_routes_jobs_n;
+
 #endif

@@ -304,6 +304,10 @@ int lh_gateway_start(lh_app *app, lh_gateway **out, lh_err *err)
     gw->router = lh_router_new();
     lh_router_add(gw->router, lh_routes_system, lh_routes_system_n);
     lh_router_add(gw->router, lh_routes_storage, lh_routes_storage_n);
+    lh_router_add(gw->router, lh_routes_catalog, lh_routes_catalog_n);
+    lh_router_add(gw->router, lh_routes_ingest, lh_routes_ingest_n);
+    lh_router_add(gw->router, lh_routes_query, lh_routes_query_n);
+    lh_router_add(gw->router, lh_routes_jobs, lh_routes_jobs_n);
 
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     if (ai->ai_family == AF_INET6) flags |= MHD_USE_IPv6;

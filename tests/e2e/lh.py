@@ -148,10 +148,19 @@ class Server:
         self.proc = None
         return rc
 
+    SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
     def cleanup(self):
         if self.proc:
             self.stop()
+        log = self.read_log()
         shutil.rmtree(self.tmp, ignore_errors=True)
+        # In the ASan+UBSan build a server-side report must fail the test even
+        # when the request that caused it looked fine to the client.
+        for mark in self.SANITIZER_MARKS:
+            if mark in log:
+                i = log.index(mark)
+                raise AssertionError("sanitizer report in the server log:\n" + log[max(0, i - 200):i + 3000])
 
     def __enter__(self):
         return self.start()

@@ -1,0 +1,16 @@
+/* query/query_impl.h — shared by the query service's files (private). */
+#ifndef LH_QUERY_IMPL_H
+#define LH_QUERY_IMPL_H
+
+#include "query/query.h"
+
+#include <pthread.h>
+
+struct lh_query_service {
+    lh_catalog     *cat;
+    lh_engine      *engine;
+    lh_engine_conn *ddl;      /* view maintenance, serialised by ddl_mu */
+    pthread_mutex_t ddl_mu;
+};
+
+#endif

@@ -1,0 +1,148 @@
+/* query/service.c — the query engine and its dataset views.
+ *
+ * Views are defined before the lockdown for every dataset that exists at
+ * start, then kept current by a catalog listener. A view names its files
+ * explicitly (never a glob), so an orphan file in a dataset's folder can
+ * never appear in a query.
+ */
+#include "query/query_impl.h"
+#include "core/log.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* CREATE OR REPLACE VIEW "name" AS SELECT * FROM read_parquet([...]) */
+static int view_sql(lh_query_service *q, lh_dataset *ds, lh_buf *sql, lh_err *err)
+{
+    lh_buf_puts(sql, "CREATE OR REPLACE VIEW ");
+    lh_sql_quote_ident(sql, ds->name);
+    size_t n = lh_dataset_n_files(ds);
+    if (n == 0) {
+        /* no files: an empty relation with the dataset's columns */
+        lh_column *cols;
+        size_t nc = lh_dataset_columns(ds, &cols);
+        lh_buf_puts(sql, " AS SELECT ");
+        for (size_t i = 0; i < nc; i++) {
+            lh_buf_printf(sql, "%sNULL::%s AS ", i ? ", " : "", cols[i].type);
+            lh_sql_quote_ident(sql, cols[i].name);
+        }
+        if (nc == 0) lh_buf_puts(sql, "NULL AS empty");
+        lh_buf_puts(sql, " WHERE false");
+        lh_columns_free(cols, nc);
+        return 0;
+    }
+    lh_buf_puts(sql, " AS SELECT * FROM read_parquet([");
+    for (size_t i = 0; i < n; i++) {
+        lh_buf path = LH_BUF_INIT;
+        int rc = lh_catalog_file_path(q->cat, ds, i, &path, err);
+        if (rc) { lh_buf_free(&path); return rc; }
+        if (i) lh_buf_puts(sql, ", ");
+        lh_sql_quote_literal(sql, path.data);
+        lh_buf_free(&path);
+    }
+    lh_buf_puts(sql, "])");
+    return 0;
+}
+
+static int apply_view(lh_query_service *q, lh_dataset *ds, lh_err *err)
+{
+    lh_buf sql = LH_BUF_INIT;
+    int rc;
+    if (ds->deleted) {
+        lh_buf_puts(&sql, "DROP VIEW IF EXISTS ");
+        lh_sql_quote_ident(&sql, ds->name);
+        rc = 0;
+    } else {
+        rc = view_sql(q, ds, &sql, err);
+    }
+    if (!rc) {
+        pthread_mutex_lock(&q->ddl_mu);
+        rc = lh_engine_exec(q->ddl, sql.data, err);
+        pthread_mutex_unlock(&q->ddl_mu);
+    }
+    lh_buf_free(&sql);
+    return rc;
+}
+
+static void on_commit(void *ctx, lh_dataset *ds)
+{
+    lh_query_service *q = ctx;
+    lh_err e;
+    if (apply_view(q, ds, &e))
+        lh_error("query: view for %s v%lld not updated: %s", ds->name, (long long)ds->version, e.msg);
+}
+
+int lh_query_open(const lh_query_opts *opts, lh_query_service **out, lh_err *err)
+{
+    *out = NULL;
+    lh_query_service *q = lh_xcalloc(1, sizeof *q);
+    q->cat = opts->cat;
+    pthread_mutex_init(&q->ddl_mu, NULL);
+    lh_engine_opts eo = {.threads = opts->threads, .memory_limit = opts->memory_limit, .temp_dir = opts->temp_dir};
+    int rc = lh_engine_open(&eo, &q->engine, err);
+    if (!rc) rc = lh_engine_connect(q->engine, &q->ddl, err);
+    lh_dataset **all = NULL;
+    size_t n = 0;
+    if (!rc) {
+        n = lh_catalog_list(q->cat, &all);
+        for (size_t i = 0; i < n && !rc; i++) {
+            rc = apply_view(q, all[i], err);
+            if (rc) lh_err_prefix(err, "defining the view of dataset %s", all[i]->name);
+        }
+        lh_dataset_list_free(all, n);
+    }
+    if (!rc) {
+        /* Readable: the datasets/ folder of every local bucket (datasets may
+         * live in any) — not the catalog, journals or staged uploads. */
+        lh_registry *reg = lh_catalog_registry(q->cat);
+        size_t nb = lh_registry_count(reg), nd = 0;
+        char **dirs = lh_xcalloc(nb ? nb : 1, sizeof *dirs);
+        for (size_t i = 0; i < nb; i++) {
+            lh_objstore *s = lh_registry_bucket(reg, lh_registry_desc(reg, i)->name, NULL);
+            const char *root = s ? lh_objstore_local_root(s) : NULL;
+            char abs[PATH_MAX];
+            if (root && realpath(root, abs)) {
+                lh_buf d = LH_BUF_INIT;
+                lh_buf_printf(&d, "%s/%s", abs, LH_DATASETS_PREFIX);
+                dirs[nd++] = lh_buf_detach(&d);
+            }
+        }
+        rc = lh_engine_lockdown(q->engine, (const char *const *)dirs, nd, err);
+        for (size_t i = 0; i < nd; i++) free(dirs[i]);
+        free(dirs);
+    }
+    if (rc) { lh_query_free(q); return rc; }
+    lh_catalog_listen(q->cat, on_commit, q);
+    *out = q;
+    return 0;
+}
+
+void lh_query_free(lh_query_service *q)
+{
+    if (!q) return;
+    lh_engine_conn_free(q->ddl);
+    lh_engine_free(q->engine);
+    pthread_mutex_destroy(&q->ddl_mu);
+    free(q);
+}
+
+size_t lh_query_view_count(lh_query_service *q)
+{
+    lh_buf out = LH_BUF_INIT;
+    lh_err e;
+    pthread_mutex_lock(&q->ddl_mu);
+    int rc = lh_engine_query_text(q->ddl, "SELECT count(*) FROM duckdb_views() WHERE NOT internal", &out, &e);
+    pthread_mutex_unlock(&q->ddl_mu);
+    size_t n = rc ? 0 : (size_t)strtoull(out.data, NULL, 10);
+    lh_buf_free(&out);
+    return n;
+}
+
+int lh_qformat_parse(const char *s, lh_qformat *out, lh_err *err)
+{
+    if (!s || !strcmp(s, "json")) { *out = LH_QFMT_JSON; return 0; }
+    if (!strcmp(s, "ndjson")) { *out = LH_QFMT_NDJSON; return 0; }
+    if (!strcmp(s, "csv")) { *out = LH_QFMT_CSV; return 0; }
+    return lh_err_set(err, LH_EINVAL, "invalid_format", "format must be json, ndjson or csv, got \"%.40s\"", s);
+}
