@@ -4,6 +4,7 @@
 # scripted benchmark. They print their own figures; this runs them in turn.
 set -euo pipefail
 build=${1:-build}
+export LH_BINARY=${LH_BINARY:-$(cd "$build" && pwd)/lakehouse}
 here=$(cd "$(dirname "$0")" && pwd)
 ran=0
 for b in "$build"/bench/bench_*; do

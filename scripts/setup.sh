@@ -16,7 +16,7 @@ pins="${LH_PINS_FILE:-$here/scripts/pins.sh}"
 apt_pkgs=(
   build-essential cmake pkg-config ca-certificates curl python3
   libmicrohttpd-dev libcurl4-openssl-dev libssl-dev libjansson-dev
-  libpq-dev libopenblas-dev libutf8proc-dev libxml2-dev
+  libpq-dev libopenblas-dev libutf8proc-dev libxml2-dev postgresql
 )
 command -v npm >/dev/null 2>&1 || apt_pkgs+=(npm)
 
