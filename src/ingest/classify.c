@@ -141,16 +141,20 @@ static int classify_values(lh_engine_conn *c, const char *path, const lh_column 
     if (rows < MIN_SAMPLE_ROWS) rows = MIN_SAMPLE_ROWS;
 
     lh_buf sql = LH_BUF_INIT;
-    lh_buf_puts(&sql, "SELECT CAST(k AS BIGINT), count(v), count_if(regexp_full_match(v, ");
+    /* Only values that could be an email, phone or id at all (<= 254 bytes,
+     * the longest valid email) reach the regexes: long free text such as a
+     * résumé can never fully match, and matching it dominated the cost. */
+    lh_buf_puts(&sql, "SELECT CAST(k AS BIGINT), count(v), count_if(regexp_full_match(s, ");
     lh_sql_quote_literal(&sql, RE_EMAIL);
-    lh_buf_puts(&sql, ")), count_if(regexp_full_match(v, ");
+    lh_buf_puts(&sql, ")), count_if(regexp_full_match(s, ");
     lh_sql_quote_literal(&sql, RE_SSN);
-    lh_buf_puts(&sql, ")), count_if(regexp_full_match(v, ");
+    lh_buf_puts(&sql, ")), count_if(regexp_full_match(s, ");
     lh_sql_quote_literal(&sql, RE_NANP);
-    lh_buf_puts(&sql, ") OR (regexp_full_match(v, ");
+    lh_buf_puts(&sql, ") OR (regexp_full_match(s, ");
     lh_sql_quote_literal(&sql, RE_INTL);
-    lh_buf_puts(&sql, ") AND length(regexp_replace(v, '[^0-9]', '', 'g')) BETWEEN 8 AND 15)) "
-                      "FROM (SELECT k, nullif(trim(v), '') AS v FROM (UNPIVOT (SELECT ");
+    lh_buf_puts(&sql, ") AND length(regexp_replace(s, '[^0-9]', '', 'g')) BETWEEN 8 AND 15)) "
+                      "FROM (SELECT k, v, CASE WHEN strlen(v) <= 254 THEN v ELSE '' END AS s FROM "
+                      "(SELECT k, nullif(trim(v), '') AS v FROM (UNPIVOT (SELECT ");
     for (size_t k = 0; k < n; k++) {
         if (k) lh_buf_puts(&sql, ", ");
         lh_sql_quote_ident(&sql, cols[idx[k]].name);
@@ -158,7 +162,7 @@ static int classify_values(lh_engine_conn *c, const char *path, const lh_column 
     }
     lh_buf_puts(&sql, " FROM read_parquet(");
     lh_sql_quote_literal(&sql, path);
-    lh_buf_printf(&sql, ") LIMIT %zu) ON COLUMNS(*) INTO NAME k VALUE v)) GROUP BY k", rows);
+    lh_buf_printf(&sql, ") LIMIT %zu) ON COLUMNS(*) INTO NAME k VALUE v))) GROUP BY k", rows);
 
     lh_engine_result *res = NULL;
     int rc = lh_engine_query(c, sql.data, &res, err);

@@ -15,6 +15,10 @@
  * computed before the response starts, so errors that DuckDB finds while
  * binding or starting the query come back as a proper 4xx.
  *
+ * A Parquet result is written by the query engine itself (COPY of the
+ * validated SELECT) into a private directory whose name is random and
+ * unknown to users, then streamed and deleted.
+ *
  * Thread-safety: queries may run concurrently (each has its own
  * connection); a lh_query_run is used by one thread at a time.
  */
@@ -38,7 +42,7 @@ typedef struct lh_query_opts {
 int  lh_query_open(const lh_query_opts *opts, lh_query_service **out, lh_err *err);
 void lh_query_free(lh_query_service *q);
 
-typedef enum lh_qformat { LH_QFMT_JSON, LH_QFMT_NDJSON, LH_QFMT_CSV } lh_qformat;
+typedef enum lh_qformat { LH_QFMT_JSON, LH_QFMT_NDJSON, LH_QFMT_CSV, LH_QFMT_PARQUET } lh_qformat;
 
 int lh_qformat_parse(const char *s, lh_qformat *out, lh_err *err);
 

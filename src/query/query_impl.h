@@ -11,6 +11,7 @@ struct lh_query_service {
     lh_engine      *engine;
     lh_engine_conn *ddl;      /* view maintenance, serialised by ddl_mu */
     pthread_mutex_t ddl_mu;
+    char           *exports;  /* private, unguessable directory for Parquet results */
 };
 
 #endif

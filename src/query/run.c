@@ -8,9 +8,12 @@
  */
 #include "query/query_impl.h"
 #include "core/clock.h"
+#include "core/id.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 #include <time.h>
 
@@ -43,6 +46,9 @@ struct lh_query_run {
     pthread_cond_t    cv;
     int               finished;
     int               timed_out;
+    /* format=parquet: the result file, streamed then deleted */
+    char             *file;
+    int               fd;
 };
 
 static void *watchdog(void *arg)
@@ -81,6 +87,7 @@ const char *lh_query_content_type(const lh_query_run *r)
     switch (r->req.format) {
     case LH_QFMT_NDJSON: return "application/x-ndjson";
     case LH_QFMT_CSV:    return "text/csv; charset=utf-8";
+    case LH_QFMT_PARQUET: return "application/vnd.apache.parquet";
     default:             return "application/json";
     }
 }
@@ -97,6 +104,8 @@ void lh_query_run_free(lh_query_run *r)
     }
     pthread_mutex_destroy(&r->mu);
     pthread_cond_destroy(&r->cv);
+    if (r->fd >= 0) close(r->fd);
+    if (r->file) { unlink(r->file); free(r->file); }
     lh_chunk_free(r->chunk);
     lh_result_free(r->res);
     lh_stmt_list_free(&r->stmts);
@@ -116,10 +125,60 @@ static void put_json_string(lh_buf *b, const char *s)
     json_decref(j);
 }
 
+/* format=parquet: let the engine write the validated SELECT (limited) to a
+ * file in the private export directory. The statement is first turned into
+ * DuckDB's own canonical text (json_serialize_sql then json_deserialize_sql,
+ * which accept only SELECTs), so trailing semicolons and comments are gone
+ * and wrapping it as a subquery cannot change what it does. */
+static int parquet_result(lh_query_run *r, lh_err *err)
+{
+    if (!r->q->exports)
+        return lh_err_set(err, LH_EUNAVAIL, "parquet_unavailable", "Parquet results are not available on this server");
+    if (r->stmts.kinds[0] != LH_STMT_SELECT)
+        return lh_err_set(err, LH_EINVAL, "invalid_format", "format=parquet needs a SELECT");
+    char id[33];
+    lh_hex_id(id, 16);
+    lh_buf path = LH_BUF_INIT, sql = LH_BUF_INIT, canon = LH_BUF_INIT;
+    lh_buf_printf(&path, "%s/%s.parquet", r->q->exports, id);
+    lh_buf_puts(&sql, "SELECT json_deserialize_sql(json_serialize_sql(");
+    lh_sql_quote_literal(&sql, r->req.sql);
+    lh_buf_puts(&sql, "))");
+    int rc = lh_engine_query_text(r->conn, sql.data, &canon, err);
+    lh_buf_reset(&sql);
+    if (rc || !canon.len) {
+        lh_buf_free(&sql);
+        lh_buf_free(&canon);
+        lh_buf_free(&path);
+        return rc ? rc : lh_err_set(err, LH_EINVAL, "invalid_format", "format=parquet needs a plain SELECT");
+    }
+    lh_buf_puts(&sql, "COPY (SELECT * FROM (\n");
+    lh_buf_append(&sql, canon.data, canon.len);
+    lh_buf_free(&canon);
+    lh_buf_printf(&sql, "\n) LIMIT %lld) TO ", (long long)r->req.limit);
+    lh_sql_quote_literal(&sql, path.data);
+    lh_buf_puts(&sql, " (FORMAT parquet, COMPRESSION zstd)");
+    r->file = lh_buf_detach(&path);
+    lh_buf out = LH_BUF_INIT;
+    rc = lh_engine_query_text(r->conn, sql.data, &out, err);
+    lh_buf_free(&sql);
+    if (!rc) {
+        r->rows_out = strtoll(out.data ? out.data : "0", NULL, 10);
+        r->fd = open(r->file, O_RDONLY | O_CLOEXEC);
+        if (r->fd < 0) rc = lh_err_set(err, LH_EIO, "io_error", "cannot open the Parquet result: %s", strerror(errno));
+    }
+    lh_buf_free(&out);
+    pthread_mutex_lock(&r->mu);
+    r->finished = 1;
+    pthread_cond_signal(&r->cv);
+    pthread_mutex_unlock(&r->mu);
+    return rc;
+}
+
 int lh_query_start(lh_query_service *q, const lh_query_req *req, lh_query_run **out, lh_err *err)
 {
     *out = NULL;
     lh_query_run *r = lh_xcalloc(1, sizeof *r);
+    r->fd = -1;
     r->q = q;
     r->req = *req;
     r->t0 = lh_mono_us();
@@ -136,6 +195,14 @@ int lh_query_start(lh_query_service *q, const lh_query_req *req, lh_query_run **
     if (!rc && r->stmts.kinds[0] != LH_STMT_SELECT && r->stmts.kinds[0] != LH_STMT_EXPLAIN)
         rc = lh_err_set(err, LH_EPERM, "read_only", "only read statements (SELECT, EXPLAIN, DESCRIBE, SHOW, "
                         "PRAGMA reads) run here; writes, ATTACH, INSTALL, COPY and SET are refused");
+    if (!rc && req->format == LH_QFMT_PARQUET) {
+        if (pthread_create(&r->dog, NULL, watchdog, r) == 0) r->dog_running = 1;
+        rc = parquet_result(r, err);
+        rc = timeout_error(r, rc, err);
+        if (rc) { lh_query_run_free(r); return rc; }
+        *out = r;
+        return 0;
+    }
     if (!rc) {
         if (pthread_create(&r->dog, NULL, watchdog, r) == 0) r->dog_running = 1;
         rc = lh_stmt_query(r->stmts.stmts[0], &r->res, err);
@@ -223,6 +290,8 @@ static void emit_row(lh_query_run *r)
         lh_buf_puts(b, "\r\n");
         break;
     }
+    case LH_QFMT_PARQUET: /* written by the engine, never row by row */
+        break;
     }
 }
 
@@ -306,6 +375,11 @@ static void produce(lh_query_run *r)
 
 int64_t lh_query_read(lh_query_run *r, char *buf, size_t max)
 {
+    if (r->req.format == LH_QFMT_PARQUET) {
+        ssize_t n;
+        do n = read(r->fd, buf, max); while (n < 0 && errno == EINTR);
+        return n < 0 ? -1 : (int64_t)n;
+    }
     while (r->pending_off >= r->pending.len) {
         lh_buf_reset(&r->pending);
         r->pending_off = 0;

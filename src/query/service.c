@@ -6,7 +6,11 @@
  * never appear in a query.
  */
 #include "query/query_impl.h"
+#include "core/id.h"
 #include "core/log.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <limits.h>
 #include <stdlib.h>
@@ -81,6 +85,18 @@ int lh_query_open(const lh_query_opts *opts, lh_query_service **out, lh_err *err
     pthread_mutex_init(&q->ddl_mu, NULL);
     lh_engine_opts eo = {.threads = opts->threads, .memory_limit = opts->memory_limit, .temp_dir = opts->temp_dir};
     int rc = lh_engine_open(&eo, &q->engine, err);
+    if (!rc && opts->temp_dir) {
+        /* Parquet results are written here by the engine; the random name
+         * keeps user SQL, which may read allowed directories, from finding
+         * other queries' results. */
+        char hex[33], abs[PATH_MAX];
+        lh_hex_id(hex, 16);
+        lh_buf d = LH_BUF_INIT;
+        lh_buf_printf(&d, "%s/exports-%s", opts->temp_dir, hex);
+        if (mkdir(d.data, 0700) == 0 && realpath(d.data, abs)) q->exports = lh_xstrdup(abs);
+        else lh_warn("query: no directory for Parquet results (%s); format=parquet is unavailable", d.data);
+        lh_buf_free(&d);
+    }
     if (!rc) rc = lh_engine_connect(q->engine, &q->ddl, err);
     lh_dataset **all = NULL;
     size_t n = 0;
@@ -97,7 +113,12 @@ int lh_query_open(const lh_query_opts *opts, lh_query_service **out, lh_err *err
          * live in any) — not the catalog, journals or staged uploads. */
         lh_registry *reg = lh_catalog_registry(q->cat);
         size_t nb = lh_registry_count(reg), nd = 0;
-        char **dirs = lh_xcalloc(nb ? nb : 1, sizeof *dirs);
+        char **dirs = lh_xcalloc(nb + 1, sizeof *dirs);
+        if (q->exports) {
+            lh_buf d = LH_BUF_INIT;
+            lh_buf_printf(&d, "%s/", q->exports);
+            dirs[nd++] = lh_buf_detach(&d);
+        }
         for (size_t i = 0; i < nb; i++) {
             lh_objstore *s = lh_registry_bucket(reg, lh_registry_desc(reg, i)->name, NULL);
             const char *root = s ? lh_objstore_local_root(s) : NULL;
@@ -123,6 +144,10 @@ void lh_query_free(lh_query_service *q)
     if (!q) return;
     lh_engine_conn_free(q->ddl);
     lh_engine_free(q->engine);
+    if (q->exports) {
+        rmdir(q->exports);
+        free(q->exports);
+    }
     pthread_mutex_destroy(&q->ddl_mu);
     free(q);
 }
@@ -144,5 +169,6 @@ int lh_qformat_parse(const char *s, lh_qformat *out, lh_err *err)
     if (!s || !strcmp(s, "json")) { *out = LH_QFMT_JSON; return 0; }
     if (!strcmp(s, "ndjson")) { *out = LH_QFMT_NDJSON; return 0; }
     if (!strcmp(s, "csv")) { *out = LH_QFMT_CSV; return 0; }
-    return lh_err_set(err, LH_EINVAL, "invalid_format", "format must be json, ndjson or csv, got \"%.40s\"", s);
+    if (!strcmp(s, "parquet")) { *out = LH_QFMT_PARQUET; return 0; }
+    return lh_err_set(err, LH_EINVAL, "invalid_format", "format must be json, ndjson, csv or parquet, got \"%.40s\"", s);
 }

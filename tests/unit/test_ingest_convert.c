@@ -843,6 +843,29 @@ static void test_classify(void)
     free(kinds);
     lh_convert_result_free(&r);
 
+    /* A column whose every value is long free text (past the 254 bytes any
+     * email, phone or id fits in) is skipped by the regexes; it must not
+     * break the value checks of the other columns. */
+    {
+        lh_buf t = LH_BUF_INIT;
+        lh_buf_puts(&t, "contact,bio\n");
+        for (int i = 0; i < 5; i++) {
+            lh_buf_printf(&t, "p%d@example.com,", i);
+            for (int k = 0; k < 40; k++) lh_buf_puts(&t, "lorem ipsum ");
+            lh_buf_putc(&t, '\n');
+        }
+        const char *src2 = write_text("long.csv", t.data);
+        lh_buf_free(&t);
+        lh_convert_result r2;
+        const char *out2;
+        CHECK_INT(convert(src2, LH_FMT_CSV, NULL, 0, &r2, &e, &out2), 0);
+        const char *k2[2] = {NULL, NULL};
+        CHECK_INT(lh_ingest_classify(g_conn, out2, r2.cols, r2.n_cols, k2, &e), 0);
+        CHECK_MSG(k2[0] && !strcmp(k2[0], "email"), "contact: %s", k2[0] ? k2[0] : "NULL");
+        CHECK(k2[1] == NULL);
+        lh_convert_result_free(&r2);
+    }
+
     /* A missing file is an error (once values must be read), and leaves
      * no kinds behind. */
     lh_column one = {"notes", "VARCHAR"};
