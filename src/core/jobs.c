@@ -155,9 +155,9 @@ void lh_job_progress(lh_job *job, const char *phase, int64_t rows, int64_t bytes
 {
     pthread_mutex_lock(&job->jobs->mu);
     if (phase) snprintf(job->phase, sizeof job->phase, "%s", phase);
-    job->rows = rows;
-    job->bytes = bytes;
-    job->total_bytes = total_bytes;
+    if (rows >= 0) job->rows = rows;
+    if (bytes >= 0) job->bytes = bytes;
+    if (total_bytes >= 0) job->total_bytes = total_bytes;
     pthread_mutex_unlock(&job->jobs->mu);
 }
 

@@ -32,7 +32,8 @@ void     lh_jobs_free(lh_jobs *jobs);
 int  lh_jobs_start(lh_jobs *jobs, const char *kind, lh_job_fn fn, void *arg, void (*free_arg)(void *),
                    char *id_out, lh_err *err);
 
-/* Progress, from inside the job. total_bytes 0 = unknown. */
+/* Progress, from inside the job. A negative count leaves that figure as
+ * it was; total_bytes 0 = unknown. */
 void lh_job_progress(lh_job *job, const char *phase, int64_t rows, int64_t bytes, int64_t total_bytes);
 
 /* {id, kind, state, phase, rows, bytes, total_bytes, rows_per_s, bytes_per_s,

@@ -60,6 +60,38 @@ typedef struct lh_ingest_req {
     json_t         *tags;          /* array of strings, borrowed */
 } lh_ingest_req;
 
+/* The second half of every ingest: a converted Parquet file in the scratch
+ * directory becomes the dataset's next version. Stores it as the next data
+ * object, classifies new columns, builds the manifest from `cur` (the
+ * version the data was prepared against, NULL if none; a stale one makes
+ * the commit fail with 409) and commits. The lineage entry is the caller's
+ * fields completed with rows, mode, format, ingested_at, actor, version. */
+typedef struct lh_ingest_commit {
+    const char      *dataset;
+    lh_ingest_mode   mode;
+    const char      *bucket;          /* NULL = primary */
+    const char      *actor;
+    const char      *owner;           /* NULL = keep / default to actor */
+    const char      *description;
+    json_t          *tags;            /* borrowed, may be NULL */
+    const char      *parquet_path;    /* the converted file */
+    int64_t          rows;
+    const lh_column *cols;
+    size_t           n_cols;
+    json_t          *lineage;         /* borrowed */
+    json_t          *header_changes;  /* borrowed, may be NULL */
+} lh_ingest_commit;
+
+int lh_ingest_commit_parquet(lh_catalog *cat, lh_dataset *cur, const lh_ingest_commit *c, lh_job *job,
+                             json_t **result, lh_err *err);
+
+/* Check the dataset name, bucket and mode against the current version:
+ * *cur gets the newest version (a reference, or NULL). */
+int lh_ingest_prepare(lh_catalog *cat, const char *dataset, const char *bucket, lh_ingest_mode mode,
+                      lh_dataset **cur, lh_err *err);
+
+const char *lh_ingest_mode_name(lh_ingest_mode m);
+
 /* Run an ingest to its commit. *result: {dataset, version, mode, created,
  * rows, row_count, columns, header_changes, sensitivity, elapsed_ms}.
  * job may be NULL (progress is then not reported). */

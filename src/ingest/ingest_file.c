@@ -24,7 +24,7 @@ int lh_ingest_mode_parse(const char *s, lh_ingest_mode *out, lh_err *err)
     return lh_err_set(err, LH_EINVAL, "invalid_mode", "mode must be create, append or replace, got \"%.40s\"", s);
 }
 
-static const char *mode_name(lh_ingest_mode m)
+const char *lh_ingest_mode_name(lh_ingest_mode m)
 {
     return m == LH_MODE_APPEND ? "append" : m == LH_MODE_REPLACE ? "replace" : "create";
 }
@@ -65,73 +65,72 @@ static const char *dataset_sensitivity(json_t *cols)
     return "internal";
 }
 
-int lh_ingest_file(lh_catalog *cat, const lh_ingest_req *req, lh_job *job, json_t **result, lh_err *err)
+int lh_ingest_prepare(lh_catalog *cat, const char *dataset, const char *bucket, lh_ingest_mode mode,
+                      lh_dataset **out, lh_err *err)
+{
+    *out = NULL;
+    int rc = lh_dataset_name_validate(dataset, err);
+    if (rc) return rc;
+    if (!lh_registry_bucket(lh_catalog_registry(cat), bucket ? bucket : "primary", err)) return LH_ENOTFOUND;
+    lh_dataset *cur = lh_catalog_get_any(cat, dataset);
+    int live = cur && !cur->deleted;
+    if (mode == LH_MODE_CREATE && live) {
+        rc = lh_err_set(err, LH_EEXIST, "dataset_exists",
+                        "dataset \"%s\" already exists (version %" PRId64 "); use mode=append to add rows or "
+                        "mode=replace to replace them", dataset, cur->version);
+        lh_dataset_unref(cur);
+        return rc;
+    }
+    if (live && bucket && strcmp(lh_dataset_bucket(cur), bucket)) {
+        rc = lh_err_set(err, LH_EINVAL, "bucket_mismatch", "dataset \"%s\" lives in bucket \"%s\", not \"%s\"",
+                        dataset, lh_dataset_bucket(cur), bucket);
+        lh_dataset_unref(cur);
+        return rc;
+    }
+    *out = cur;
+    return 0;
+}
+
+int lh_ingest_commit_parquet(lh_catalog *cat, lh_dataset *cur, const lh_ingest_commit *c, lh_job *job,
+                             json_t **result, lh_err *err)
 {
     *result = NULL;
     int64_t t0 = lh_mono_us();
-    int rc = lh_dataset_name_validate(req->dataset, err);
-    if (rc) return rc;
-    const char *bucket = req->bucket ? req->bucket : "primary";
-    lh_registry *reg = lh_catalog_registry(cat);
-    lh_objstore *store = lh_registry_bucket(reg, bucket, err);
+    const char *bucket = c->bucket ? c->bucket : "primary";
+    lh_objstore *store = lh_registry_bucket(lh_catalog_registry(cat), bucket, err);
     if (!store) return LH_ENOTFOUND;
-
-    lh_dataset *cur = lh_catalog_get_any(cat, req->dataset);
     int live = cur && !cur->deleted;
-    if (req->mode == LH_MODE_CREATE && live) {
-        lh_dataset_unref(cur);
-        return lh_err_set(err, LH_EEXIST, "dataset_exists",
-                          "dataset \"%s\" already exists (version %" PRId64 "); use mode=append to add rows or "
-                          "mode=replace to replace them", req->dataset, cur->version);
-    }
-    if (live && strcmp(lh_dataset_bucket(cur), bucket) && req->bucket) {
-        int r2 = lh_err_set(err, LH_EINVAL, "bucket_mismatch", "dataset \"%s\" lives in bucket \"%s\", not \"%s\"",
-                            req->dataset, lh_dataset_bucket(cur), bucket);
-        lh_dataset_unref(cur);
-        return r2;
-    }
+    int appending = live && c->mode == LH_MODE_APPEND;
     int64_t base = cur ? cur->version : 0, version = base + 1;
 
-    lh_column *target = NULL;
-    size_t n_target = 0;
-    if (live && req->mode == LH_MODE_APPEND) n_target = lh_dataset_columns(cur, &target);
-
-    lh_buf out_path = LH_BUF_INIT, key = LH_BUF_INIT;
     char id[LH_UUID_STRLEN];
     lh_uuid4(id);
-    lh_buf_printf(&out_path, "%s/convert-%s.parquet", lh_catalog_scratch_dir(cat), id);
-    lh_buf_printf(&key, "%s%s/data/%012" PRId64 "-%s.parquet", LH_DATASETS_PREFIX, req->dataset, version, id);
+    lh_buf key = LH_BUF_INIT;
+    lh_buf_printf(&key, "%s%s/data/%012" PRId64 "-%s.parquet", LH_DATASETS_PREFIX, c->dataset, version, id);
 
-    if (job) lh_job_progress(job, "converting", 0, 0, (int64_t)req->bytes);
-    lh_engine_conn *c = NULL;
-    lh_convert_result cr = {0};
     const char **kinds = NULL;
-    int stored = 0;
-    rc = lh_engine_connect(lh_catalog_engine(cat), &c, err);
-    if (!rc) rc = lh_ingest_convert(c, req->path, req->format, target, n_target, out_path.data, &cr, err);
-    if (!rc && !(live && req->mode == LH_MODE_APPEND)) {
-        kinds = lh_xcalloc(cr.n_cols ? cr.n_cols : 1, sizeof *kinds);
+    int rc = 0;
+    if (!appending) {
+        kinds = lh_xcalloc(c->n_cols ? c->n_cols : 1, sizeof *kinds);
+        lh_engine_conn *conn;
         lh_err cerr;
-        if (lh_ingest_classify(c, out_path.data, cr.cols, cr.n_cols, kinds, &cerr))
-            lh_warn("ingest %s: sensitivity classification skipped: %s", req->dataset, cerr.msg);
+        if (lh_engine_connect(lh_catalog_engine(cat), &conn, &cerr) ||
+            lh_ingest_classify(conn, c->parquet_path, c->cols, c->n_cols, kinds, &cerr))
+            lh_warn("ingest %s: sensitivity classification skipped: %s", c->dataset, cerr.msg);
+        lh_engine_conn_free(conn);
     }
-    lh_engine_conn_free(c);
     struct stat st;
-    uint64_t parquet_bytes = 0;
-    if (!rc) {
-        if (stat(out_path.data, &st) == 0) parquet_bytes = (uint64_t)st.st_size;
-        if (job) lh_job_progress(job, "storing", cr.rows, (int64_t)req->bytes, (int64_t)req->bytes);
-        rc = lh_objstore_put_file(store, key.data, out_path.data, LH_PUT_CREATE_ONLY, NULL, err);
-        stored = rc == 0;
-    }
-    unlink(out_path.data);
+    uint64_t parquet_bytes = stat(c->parquet_path, &st) == 0 ? (uint64_t)st.st_size : 0;
+    if (job) lh_job_progress(job, "storing", c->rows, -1, -1);
+    rc = lh_objstore_put_file(store, key.data, c->parquet_path, LH_PUT_CREATE_ONLY, NULL, err);
+    int stored = rc == 0;
 
-    json_t *m = NULL;
     if (!rc) {
-        m = live ? json_deep_copy(cur->manifest) : json_object();
-        json_t *files = (live && req->mode == LH_MODE_APPEND) ? json_incref(json_object_get(m, "files")) : json_array();
+        lh_convert_result cr = {.rows = c->rows, .cols = (lh_column *)c->cols, .n_cols = c->n_cols};
+        json_t *m = live ? json_deep_copy(cur->manifest) : json_object();
+        json_t *files = appending ? json_incref(json_object_get(m, "files")) : json_array();
         if (!files) files = json_array();
-        json_array_append_new(files, json_pack("{s:s,s:I,s:I}", "key", key.data, "rows", (json_int_t)cr.rows, "bytes",
+        json_array_append_new(files, json_pack("{s:s,s:I,s:I}", "key", key.data, "rows", (json_int_t)c->rows, "bytes",
                                                (json_int_t)parquet_bytes));
         json_object_set_new(m, "files", files);
         json_t *cols = manifest_columns(&cr, kinds, live ? json_object_get(cur->manifest, "columns") : NULL);
@@ -139,11 +138,11 @@ int lh_ingest_file(lh_catalog *cat, const lh_ingest_req *req, lh_job *job, json_
         json_object_set_new(m, "sensitivity", json_string(dataset_sensitivity(cols)));
         json_object_set_new(m, "bucket", json_string(bucket));
         json_object_del(m, "deleted");
-        if (req->owner) json_object_set_new(m, "owner", json_string(req->owner));
-        else if (!json_object_get(m, "owner")) json_object_set_new(m, "owner", json_string(req->actor));
-        if (req->description) json_object_set_new(m, "description", json_string(req->description));
+        if (c->owner) json_object_set_new(m, "owner", json_string(c->owner));
+        else if (!json_object_get(m, "owner")) json_object_set_new(m, "owner", json_string(c->actor));
+        if (c->description) json_object_set_new(m, "description", json_string(c->description));
         else if (!json_object_get(m, "description")) json_object_set_new(m, "description", json_string(""));
-        if (req->tags) json_object_set(m, "tags", req->tags);
+        if (c->tags) json_object_set(m, "tags", c->tags);
         else if (!json_object_get(m, "tags")) json_object_set_new(m, "tags", json_array());
         if (!json_object_get(m, "freshness_sla_hours")) json_object_set_new(m, "freshness_sla_hours", json_null());
         int64_t now = lh_now_us();
@@ -155,47 +154,94 @@ int lh_ingest_file(lh_catalog *cat, const lh_ingest_req *req, lh_job *job, json_
         }
         json_object_set_new(m, "data_updated_at", json_string(ts));
         json_object_set_new(m, "data_updated_at_us", json_integer(now));
-        json_t *changes = json_array();
-        for (size_t i = 0; i < cr.n_changes; i++)
-            json_array_append_new(changes, json_pack("{s:s,s:s,s:s}", "original", cr.changes[i].original, "normalized",
-                                                     cr.changes[i].normalized, "reason", cr.changes[i].reason));
-        json_t *lin = json_pack("{s:s,s:s?,s:s,s:I,s:I,s:s,s:s,s:s,s:s,s:I,s:o}", "source_system",
-                                req->source_system ? req->source_system : "upload", "file_name", req->file_name,
-                                "sha256", req->sha256 ? req->sha256 : "", "bytes", (json_int_t)req->bytes, "rows",
-                                (json_int_t)cr.rows, "format", lh_format_name(req->format), "mode", mode_name(req->mode),
-                                "ingested_at", ts, "actor", req->actor, "version", (json_int_t)version,
-                                "header_changes", changes);
+        json_t *changes = c->header_changes ? json_incref(c->header_changes) : json_array();
+        json_t *lin = c->lineage ? json_deep_copy(c->lineage) : json_object();
+        json_object_set_new(lin, "rows", json_integer(c->rows));
+        json_object_set_new(lin, "mode", json_string(lh_ingest_mode_name(c->mode)));
+        json_object_set_new(lin, "ingested_at", json_string(ts));
+        json_object_set_new(lin, "actor", json_string(c->actor));
+        json_object_set_new(lin, "version", json_integer(version));
+        json_object_set(lin, "header_changes", changes);
         json_t *lineage = json_object_get(m, "lineage");
         if (!json_is_array(lineage)) { lineage = json_array(); json_object_set_new(m, "lineage", lineage); }
         json_array_append_new(lineage, lin);
-        json_object_set_new(m, "change", json_pack("{s:s,s:s,s:s,s:I}", "kind", "ingest", "mode", mode_name(req->mode),
-                                                   "actor", req->actor, "rows", (json_int_t)cr.rows));
-        if (job) lh_job_progress(job, "committing", cr.rows, (int64_t)req->bytes, (int64_t)req->bytes);
+        json_object_set_new(m, "change", json_pack("{s:s,s:s,s:s,s:I}", "kind", "ingest", "mode",
+                                                   lh_ingest_mode_name(c->mode), "actor", c->actor, "rows",
+                                                   (json_int_t)c->rows));
+        if (job) lh_job_progress(job, "committing", c->rows, -1, -1);
         lh_dataset *committed = NULL;
         json_t *columns_out = json_incref(cols);
-        rc = lh_catalog_commit(cat, req->dataset, base, m, &committed, err);
+        rc = lh_catalog_commit(cat, c->dataset, base, m, &committed, err);
         if (!rc) {
-            *result = json_pack("{s:s,s:I,s:s,s:b,s:I,s:I,s:o,s:O,s:s,s:f}", "dataset", req->dataset, "version",
-                                (json_int_t)committed->version, "mode", mode_name(req->mode), "created", !live,
-                                "rows", (json_int_t)cr.rows, "row_count", (json_int_t)lh_dataset_row_count(committed),
+            *result = json_pack("{s:s,s:I,s:s,s:b,s:I,s:I,s:o,s:o,s:s,s:f}", "dataset", c->dataset, "version",
+                                (json_int_t)committed->version, "mode", lh_ingest_mode_name(c->mode), "created", !live,
+                                "rows", (json_int_t)c->rows, "row_count", (json_int_t)lh_dataset_row_count(committed),
                                 "columns", columns_out, "header_changes", changes, "sensitivity",
                                 json_string_value(json_object_get(committed->manifest, "sensitivity")),
                                 "elapsed_ms", (double)(lh_mono_us() - t0) / 1000.0);
             lh_dataset_unref(committed);
         } else {
             json_decref(columns_out);
+            json_decref(changes);
         }
     }
     if (rc && stored) {
         lh_err derr;
         if (lh_objstore_delete(store, key.data, &derr))
-            lh_warn("ingest %s: could not remove uncommitted object %s: %s", req->dataset, key.data, derr.msg);
+            lh_warn("ingest %s: could not remove uncommitted object %s: %s", c->dataset, key.data, derr.msg);
     }
     free(kinds);
+    lh_buf_free(&key);
+    return rc;
+}
+
+int lh_ingest_file(lh_catalog *cat, const lh_ingest_req *req, lh_job *job, json_t **result, lh_err *err)
+{
+    *result = NULL;
+    int64_t t0 = lh_mono_us();
+    lh_dataset *cur;
+    int rc = lh_ingest_prepare(cat, req->dataset, req->bucket, req->mode, &cur, err);
+    if (rc) return rc;
+    int live = cur && !cur->deleted;
+    lh_column *target = NULL;
+    size_t n_target = 0;
+    if (live && req->mode == LH_MODE_APPEND) n_target = lh_dataset_columns(cur, &target);
+
+    lh_buf out_path = LH_BUF_INIT;
+    char id[LH_UUID_STRLEN];
+    lh_uuid4(id);
+    lh_buf_printf(&out_path, "%s/convert-%s.parquet", lh_catalog_scratch_dir(cat), id);
+    if (job) lh_job_progress(job, "converting", 0, (int64_t)req->bytes, (int64_t)req->bytes);
+    lh_engine_conn *c = NULL;
+    lh_convert_result cr = {0};
+    rc = lh_engine_connect(lh_catalog_engine(cat), &c, err);
+    if (!rc) rc = lh_ingest_convert(c, req->path, req->format, target, n_target, out_path.data, &cr, err);
+    lh_engine_conn_free(c);
+    if (!rc) {
+        json_t *changes = json_array();
+        for (size_t i = 0; i < cr.n_changes; i++)
+            json_array_append_new(changes, json_pack("{s:s,s:s,s:s}", "original", cr.changes[i].original, "normalized",
+                                                     cr.changes[i].normalized, "reason", cr.changes[i].reason));
+        json_t *lin = json_pack("{s:s,s:s?,s:s,s:I,s:s}", "source_system",
+                                req->source_system ? req->source_system : "upload", "file_name", req->file_name,
+                                "sha256", req->sha256 ? req->sha256 : "", "bytes", (json_int_t)req->bytes,
+                                "format", lh_format_name(req->format));
+        lh_ingest_commit ic = {
+            .dataset = req->dataset, .mode = req->mode, .bucket = req->bucket, .actor = req->actor,
+            .owner = req->owner, .description = req->description, .tags = req->tags,
+            .parquet_path = out_path.data, .rows = cr.rows, .cols = cr.cols, .n_cols = cr.n_cols,
+            .lineage = lin, .header_changes = changes,
+        };
+        if (job) lh_job_progress(job, "storing", cr.rows, (int64_t)req->bytes, (int64_t)req->bytes);
+        rc = lh_ingest_commit_parquet(cat, cur, &ic, job, result, err);
+        json_decref(lin);
+        json_decref(changes);
+        if (!rc) json_object_set_new(*result, "elapsed_ms", json_real((double)(lh_mono_us() - t0) / 1000.0));
+    }
+    unlink(out_path.data);
     lh_convert_result_free(&cr);
     lh_columns_free(target, n_target);
     lh_dataset_unref(cur);
     lh_buf_free(&out_path);
-    lh_buf_free(&key);
     return rc;
 }

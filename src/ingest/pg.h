@@ -1,0 +1,72 @@
+/* ingest/pg.h — pulling a PostgreSQL table or query into a Parquet file.
+ *
+ * Staffing systems keep their truth in PostgreSQL. A pull streams rows out
+ * of the server with libpq (COPY … TO STDOUT, so the server sends rows as
+ * fast as it can read them and nothing is paginated), writes them to a
+ * staging file, and converts that into a zstd Parquet file with the types
+ * the PostgreSQL columns declare — no inference: the source already knows.
+ * Memory stays flat however large the table.
+ *
+ * Type mapping (PostgreSQL → Parquet via DuckDB):
+ *   smallint/integer/bigint → SMALLINT/INTEGER/BIGINT; real/double → FLOAT/DOUBLE
+ *   numeric(p,s) with p <= 38 → DECIMAL(p,s); numeric without a precision, or
+ *     wider, → VARCHAR holding the exact text (DuckDB's DECIMAL stops at 38
+ *     digits; a DOUBLE would lose digits; NaN has no DECIMAL)
+ *   text/varchar/char/name/citext/enum/domain-over-text → VARCHAR; bool → BOOLEAN
+ *   date → DATE, time → TIME, timetz → TIMETZ, timestamp → TIMESTAMP,
+ *     timestamptz → TIMESTAMP WITH TIME ZONE (±infinity kept)
+ *   interval → INTERVAL; uuid → UUID; json/jsonb → JSON (text); bytea → BLOB
+ *   arrays of the above → LIST of the element type (empty arrays kept)
+ *   domains → their base type; anything else → VARCHAR (its text form)
+ *
+ * The DSN is libpq's, either form (postgresql://u:p@h:5432/db?sslmode=… or
+ * "host=… user=… password=…"), parsed by libpq itself. The password never
+ * leaves this module: errors, logs and lineage get the redacted form.
+ */
+#ifndef LH_INGEST_PG_H
+#define LH_INGEST_PG_H
+
+#include "engine/engine.h"
+
+#include <stdint.h>
+
+/* The DSN with any password replaced by "***", in the form it was given
+ * (URI stays a URI). LH_EINVAL "invalid_dsn" if libpq cannot parse it (the
+ * message never echoes the password). */
+int lh_pg_dsn_redact(const char *dsn, lh_buf *out, lh_err *err);
+
+typedef struct lh_pg_source {
+    const char *dsn;
+    const char *table;          /* schema-qualified or not; or NULL when query is given */
+    const char *query;          /* a SELECT; or NULL when table is given */
+    const char *key_column;     /* optional: incremental pulls past `watermark`, ordered by it */
+    const char *updated_column; /* optional alternative to key_column (e.g. updated_at) */
+    const char *watermark;      /* text of the last value pulled (from lineage); NULL = from the start */
+    int64_t     timeout_ms;     /* statement_timeout for the pull; 0 = none */
+} lh_pg_source;
+
+typedef struct lh_pg_result {
+    int64_t    rows;
+    lh_column *cols;
+    size_t     n_cols;
+    char      *watermark;       /* max of the key/updated column among pulled rows (text), or NULL */
+    int64_t    estimated_rows;  /* pg_class.reltuples for a table, -1 if unknown */
+} lh_pg_result;
+
+/* Progress while streaming: rows so far and the estimate (-1 unknown). */
+typedef void (*lh_pg_progress)(void *ctx, int64_t rows, int64_t estimated_rows);
+
+/* Pull into out_parquet (created; removed on any error). scratch_dir holds
+ * the staging file. Errors (all with the password redacted):
+ *   LH_EINVAL "invalid_dsn", "invalid_source" (neither or both of table/query,
+ *     a non-SELECT query, both key_column and updated_column)
+ *   LH_EPERM  "pg_auth_failed"
+ *   LH_EUNAVAIL "pg_unreachable" (cannot connect), "pg_connection_lost" (mid-stream)
+ *   LH_ENOTFOUND "pg_table_not_found", "pg_column_not_found"
+ *   LH_ETIMEOUT "pg_statement_timeout"
+ *   LH_EINVAL "pg_error" (any other server error, with its SQLSTATE) */
+int  lh_pg_pull(lh_engine_conn *c, const lh_pg_source *src, const char *scratch_dir, const char *out_parquet,
+                lh_pg_progress progress, void *ctx, lh_pg_result *out, lh_err *err);
+void lh_pg_result_free(lh_pg_result *r);
+
+#endif
