@@ -18,6 +18,8 @@
 #include "gateway/app.h"
 #include "ingest/ingest.h"
 
+#include "pg.h"
+
 #include <libpq-fe.h>
 #include <signal.h>
 #include <stdio.h>
@@ -196,15 +198,13 @@ int main(void)
     double scale = env_d("LH_BENCH_SCALE", 1.0);
     int runs = (int)env_d("LH_BENCH_RUNS", 5);
     const char *bin = getenv("LH_BINARY") ? getenv("LH_BINARY") : "build/lakehouse";
-    const char *pgbin = getenv("LH_PG_BIN") ? getenv("LH_PG_BIN") : "/usr/lib/postgresql/15/bin";
     lh_log_set_level(LH_LOG_WARN);
     char dir[] = "/tmp/lh-bench-query-XXXXXX";
     if (!mkdtemp(dir)) return 1;
     chmod(dir, 0755);
-    char csvdir[128], datadir[128], pgdir[128], cmd[2400];
+    char csvdir[128], datadir[128], cmd[400];
     snprintf(csvdir, sizeof csvdir, "%s/csv", dir);
     snprintf(datadir, sizeof datadir, "%s/data", dir);
-    snprintf(pgdir, sizeof pgdir, "%s/pg", dir);
     mkdir(csvdir, 0755);
 
     lh_demo_result demo;
@@ -227,21 +227,10 @@ int main(void)
     }
 
     /* PostgreSQL: its own cluster in the temp dir, unix socket only (no port) */
-    int have_pg = access(pgbin, X_OK) == 0;
-    PGconn *pg = NULL;
-    if (have_pg) {
-        mkdir(pgdir, 0700);
-        snprintf(cmd, sizeof cmd, "chown postgres %s && runuser -u postgres -- %s/initdb -D %s -A trust >/dev/null && "
-                 "runuser -u postgres -- %s/pg_ctl -D %s -l %s/log -w -o \"-c listen_addresses='' -k %s "
-                 "-c shared_buffers=1GB -c work_mem=256MB -c max_parallel_workers_per_gather=2\" start >/dev/null",
-                 pgdir, pgbin, pgdir, pgbin, pgdir, pgdir, pgdir);
-        if (sh(cmd)) { fprintf(stderr, "bench_query: could not start PostgreSQL (%s)\n", pgbin); return 1; }
-        char conninfo[256];
-        snprintf(conninfo, sizeof conninfo, "host=%s dbname=postgres user=postgres", pgdir);
-        pg = PQconnectdb(conninfo);
-        if (PQstatus(pg) != CONNECTION_OK) { fprintf(stderr, "pg: %s\n", PQerrorMessage(pg)); return 1; }
-        if (load_pg(pg, app, &demo)) return 1;
-    }
+    char conninfo[256];
+    PGconn *pg = bench_pg_start(dir, conninfo, sizeof conninfo);
+    if (!pg) return 1;
+    if (load_pg(pg, app, &demo)) return 1;
 
     /* plain DuckDB over the same files */
     lh_engine *raw;
@@ -297,11 +286,7 @@ int main(void)
     waitpid(srv, NULL, 0);
     lh_engine_conn_free(rc);
     lh_engine_free(raw);
-    if (pg) {
-        PQfinish(pg);
-        snprintf(cmd, sizeof cmd, "runuser -u postgres -- %s/pg_ctl -D %s -m fast stop >/dev/null", pgbin, pgdir);
-        sh(cmd);
-    }
+    bench_pg_stop(pg, dir);
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     return sh(cmd);
 }

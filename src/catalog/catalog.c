@@ -124,6 +124,20 @@ static void load_dataset(lh_catalog *cat, const char *name)
     free(versions);
 }
 
+/* One page of _catalog/ prefixes: load each dataset. */
+static int load_page(void *ctx, const lh_list *l)
+{
+    lh_catalog *cat = ctx;
+    for (size_t i = 0; i < l->n_prefixes; i++) {
+        char *name = lh_xstrdup(l->prefixes[i] + strlen(LH_CATALOG_PREFIX));
+        name[strlen(name) - 1] = '\0';  /* trailing '/' */
+        if (lh_dataset_name_validate(name, NULL) == 0) load_dataset(cat, name);
+        else lh_warn("catalog: ignoring %s: not a dataset name", l->prefixes[i]);
+        free(name);
+    }
+    return 0;
+}
+
 int lh_catalog_open(const lh_catalog_opts *opts, lh_catalog **out, lh_err *err)
 {
     *out = NULL;
@@ -143,24 +157,8 @@ int lh_catalog_open(const lh_catalog_opts *opts, lh_catalog **out, lh_err *err)
     if (rc) { lh_catalog_free(cat); return rc; }
 
     lh_list_opts o = {.prefix = LH_CATALOG_PREFIX, .delimiter = "/"};
-    char *cursor = NULL;
-    do {
-        o.cursor = cursor;
-        lh_list l;
-        rc = lh_objstore_list(lh_registry_primary(cat->reg), &o, &l, err);
-        free(cursor);
-        cursor = NULL;
-        if (rc) { lh_catalog_free(cat); return rc; }
-        for (size_t i = 0; i < l.n_prefixes; i++) {
-            char *name = lh_xstrdup(l.prefixes[i] + strlen(LH_CATALOG_PREFIX));
-            name[strlen(name) - 1] = '\0';  /* trailing '/' */
-            if (lh_dataset_name_validate(name, NULL) == 0) load_dataset(cat, name);
-            else lh_warn("catalog: ignoring %s: not a dataset name", l.prefixes[i]);
-            free(name);
-        }
-        if (l.next_cursor) cursor = lh_xstrdup(l.next_cursor);
-        lh_list_free(&l);
-    } while (cursor);
+    rc = lh_objstore_list_each(lh_registry_primary(cat->reg), &o, load_page, cat, err);
+    if (rc) { lh_catalog_free(cat); return rc; }
     size_t live = 0;
     for (size_t i = 0; i < cat->n_entries; i++) live += !cat->entries[i].ds->deleted;
     lh_info("catalog: %zu dataset(s) loaded", live);

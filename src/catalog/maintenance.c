@@ -86,41 +86,65 @@ static void strset_free(strset *s)
     free(s->v);
 }
 
+typedef struct refs_ctx {
+    lh_catalog *cat;
+    strset     *out;
+    lh_err     *err;
+} refs_ctx;
+
+/* One page of _catalog/ prefixes: collect the files of every version. */
+static int refs_page(void *ctx, const lh_list *l)
+{
+    refs_ctx *rc_ = ctx;
+    for (size_t i = 0; i < l->n_prefixes; i++) {
+        char name[128];
+        snprintf(name, sizeof name, "%.*s", (int)(strlen(l->prefixes[i]) - strlen(LH_CATALOG_PREFIX) - 1),
+                 l->prefixes[i] + strlen(LH_CATALOG_PREFIX));
+        int64_t *v;
+        size_t n;
+        int rc = cat_manifest_versions(rc_->cat, name, &v, &n, rc_->err);
+        if (rc) return rc;
+        for (size_t k = 0; k < n; k++) {
+            lh_dataset *ds;
+            lh_err e;
+            if (lh_catalog_load_version(rc_->cat, name, v[k], &ds, &e)) continue;
+            for (size_t f = 0; f < lh_dataset_n_files(ds); f++) strset_add(rc_->out, lh_dataset_file_key(ds, f));
+            lh_dataset_unref(ds);
+        }
+        free(v);
+    }
+    return 0;
+}
+
 /* Every data key named by any version of any dataset (tombstones included). */
 static int referenced_keys(lh_catalog *cat, strset *out, lh_err *err)
 {
     lh_list_opts o = {.prefix = LH_CATALOG_PREFIX, .delimiter = "/"};
-    char *cursor = NULL;
-    int rc = 0;
-    do {
-        o.cursor = cursor;
-        lh_list l;
-        rc = lh_objstore_list(lh_registry_primary(cat->reg), &o, &l, err);
-        free(cursor);
-        cursor = NULL;
-        if (rc) return rc;
-        for (size_t i = 0; i < l.n_prefixes && !rc; i++) {
-            char name[128];
-            snprintf(name, sizeof name, "%.*s", (int)(strlen(l.prefixes[i]) - strlen(LH_CATALOG_PREFIX) - 1),
-                     l.prefixes[i] + strlen(LH_CATALOG_PREFIX));
-            int64_t *v;
-            size_t n;
-            if ((rc = cat_manifest_versions(cat, name, &v, &n, err))) break;
-            for (size_t k = 0; k < n; k++) {
-                lh_dataset *ds;
-                lh_err e;
-                if (lh_catalog_load_version(cat, name, v[k], &ds, &e)) continue;
-                for (size_t f = 0; f < lh_dataset_n_files(ds); f++) strset_add(out, lh_dataset_file_key(ds, f));
-                lh_dataset_unref(ds);
-            }
-            free(v);
-        }
-        if (l.next_cursor) cursor = lh_xstrdup(l.next_cursor);
-        lh_list_free(&l);
-    } while (cursor && !rc);
-    free(cursor);
+    refs_ctx ctx = {cat, out, err};
+    int rc = lh_objstore_list_each(lh_registry_primary(cat->reg), &o, refs_page, &ctx, err);
     if (out->n > 1) qsort(out->v, out->n, sizeof *out->v, cmp_str);
     return rc;
+}
+
+typedef struct orphans_ctx {
+    strset  *refs;
+    json_t  *arr;
+    uint64_t bytes;
+} orphans_ctx;
+
+static int orphans_page(void *ctx, const lh_list *l)
+{
+    orphans_ctx *oc = ctx;
+    for (size_t i = 0; i < l->n_objects; i++) {
+        const char *k = l->objects[i].key;
+        if (oc->refs->n && bsearch(&k, oc->refs->v, oc->refs->n, sizeof *oc->refs->v, cmp_str)) continue;
+        char ts[40];
+        lh_time_format_us(l->objects[i].info.mtime_us, ts, sizeof ts);
+        json_array_append_new(oc->arr, json_pack("{s:s,s:s,s:I,s:s}", "bucket", "primary", "key", k, "size",
+                                                 (json_int_t)l->objects[i].info.size, "last_modified", ts));
+        oc->bytes += l->objects[i].info.size;
+    }
+    return 0;
 }
 
 int lh_catalog_orphans(lh_catalog *cat, json_t **out, lh_err *err)
@@ -129,33 +153,13 @@ int lh_catalog_orphans(lh_catalog *cat, json_t **out, lh_err *err)
     strset refs = {0};
     int rc = referenced_keys(cat, &refs, err);
     if (rc) { strset_free(&refs); return rc; }
-    json_t *arr = json_array();
-    uint64_t bytes = 0;
+    orphans_ctx oc = {&refs, json_array(), 0};
     lh_list_opts o = {.prefix = LH_DATASETS_PREFIX};
-    char *cursor = NULL;
-    do {
-        o.cursor = cursor;
-        lh_list l;
-        rc = lh_objstore_list(lh_registry_primary(cat->reg), &o, &l, err);
-        free(cursor);
-        cursor = NULL;
-        if (rc) break;
-        for (size_t i = 0; i < l.n_objects; i++) {
-            const char *k = l.objects[i].key;
-            if (refs.n && bsearch(&k, refs.v, refs.n, sizeof *refs.v, cmp_str)) continue;
-            char ts[40];
-            lh_time_format_us(l.objects[i].info.mtime_us, ts, sizeof ts);
-            json_array_append_new(arr, json_pack("{s:s,s:s,s:I,s:s}", "bucket", "primary", "key", k, "size",
-                                                 (json_int_t)l.objects[i].info.size, "last_modified", ts));
-            bytes += l.objects[i].info.size;
-        }
-        if (l.next_cursor) cursor = lh_xstrdup(l.next_cursor);
-        lh_list_free(&l);
-    } while (cursor);
+    rc = lh_objstore_list_each(lh_registry_primary(cat->reg), &o, orphans_page, &oc, err);
     strset_free(&refs);
-    if (rc) { json_decref(arr); return rc; }
-    *out = json_pack("{s:o,s:I,s:I}", "orphans", arr, "count", (json_int_t)json_array_size(arr), "bytes",
-                     (json_int_t)bytes);
+    if (rc) { json_decref(oc.arr); return rc; }
+    *out = json_pack("{s:o,s:I,s:I}", "orphans", oc.arr, "count", (json_int_t)json_array_size(oc.arr), "bytes",
+                     (json_int_t)oc.bytes);
     return 0;
 }
 

@@ -118,6 +118,27 @@ static int cmp_i64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+typedef struct versions_ctx {
+    size_t   prefix_len;
+    int64_t *v;
+    size_t   n, cap;
+} versions_ctx;
+
+static int versions_page(void *ctx, const lh_list *l)
+{
+    versions_ctx *vc = ctx;
+    for (size_t i = 0; i < l->n_objects; i++) {
+        const char *base = l->objects[i].key + vc->prefix_len;
+        long long v;
+        char tail[16];
+        if (sscanf(base, "v%12lld%15s", &v, tail) == 2 && !strcmp(tail, ".parquet") && strlen(base) == 21) {
+            if (vc->n == vc->cap) vc->v = lh_xrealloc(vc->v, (vc->cap = vc->cap ? vc->cap * 2 : 16) * sizeof *vc->v);
+            vc->v[vc->n++] = v;
+        }
+    }
+    return 0;
+}
+
 int cat_manifest_versions(lh_catalog *cat, const char *name, int64_t **out, size_t *n, lh_err *err)
 {
     *out = NULL;
@@ -125,30 +146,12 @@ int cat_manifest_versions(lh_catalog *cat, const char *name, int64_t **out, size
     lh_buf prefix = LH_BUF_INIT;
     lh_buf_printf(&prefix, "%s%s/", LH_CATALOG_PREFIX, name);
     lh_list_opts o = {.prefix = prefix.data, .delimiter = "/"};
-    char *cursor = NULL;
-    size_t cap = 0;
-    int rc = 0;
-    do {
-        o.cursor = cursor;
-        lh_list l;
-        rc = lh_objstore_list(lh_registry_primary(cat->reg), &o, &l, err);
-        free(cursor);
-        cursor = NULL;
-        if (rc) break;
-        for (size_t i = 0; i < l.n_objects; i++) {
-            const char *base = l.objects[i].key + prefix.len;
-            long long v;
-            char tail[16];
-            if (sscanf(base, "v%12lld%15s", &v, tail) == 2 && !strcmp(tail, ".parquet") && strlen(base) == 21) {
-                if (*n == cap) *out = lh_xrealloc(*out, (cap = cap ? cap * 2 : 16) * sizeof **out);
-                (*out)[(*n)++] = v;
-            }
-        }
-        if (l.next_cursor) cursor = lh_xstrdup(l.next_cursor);
-        lh_list_free(&l);
-    } while (cursor);
+    versions_ctx vc = {.prefix_len = prefix.len};
+    int rc = lh_objstore_list_each(lh_registry_primary(cat->reg), &o, versions_page, &vc, err);
     lh_buf_free(&prefix);
-    if (rc) { free(*out); *out = NULL; *n = 0; return rc; }
-    if (*n > 1) qsort(*out, *n, sizeof **out, cmp_i64);
+    if (rc) { free(vc.v); return rc; }
+    if (vc.n > 1) qsort(vc.v, vc.n, sizeof *vc.v, cmp_i64);
+    *out = vc.v;
+    *n = vc.n;
     return 0;
 }

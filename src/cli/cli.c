@@ -18,6 +18,7 @@ static const char USAGE[] =
     "  config check     validate the configuration and print the effective values\n"
     "  config defaults  print a lakehouse.toml documenting every key and its default\n"
     "  ingest FILE      load a CSV/TSV/JSON/NDJSON/Parquet file into a dataset\n"
+    "  ingest-db        pull a PostgreSQL table or query into a dataset\n"
     "  sql \"SELECT…\"    run a read-only SQL statement over the datasets\n"
     "  demo             generate and load the staffing demo data\n"
     "  version          print the version of lakehouse and its SQL engine\n"
@@ -55,6 +56,7 @@ int lh_cli_main(int argc, char **argv)
     if (!strcmp(cmd, "serve")) return lh_cmd_serve(argc - 1, argv + 1);
     if (!strcmp(cmd, "config")) return lh_cmd_config(argc - 1, argv + 1);
     if (!strcmp(cmd, "ingest")) return lh_cmd_ingest(argc - 1, argv + 1);
+    if (!strcmp(cmd, "ingest-db")) return lh_cmd_ingest_db(argc - 1, argv + 1);
     if (!strcmp(cmd, "sql")) return lh_cmd_sql(argc - 1, argv + 1);
     if (!strcmp(cmd, "demo")) return lh_cmd_demo(argc - 1, argv + 1);
     fprintf(stderr, "lakehouse: unknown command \"%s\"; run `lakehouse help`\n", cmd);

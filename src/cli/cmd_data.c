@@ -12,6 +12,8 @@
 #include "core/log.h"
 #include "gateway/app.h"
 #include "ingest/ingest.h"
+#include "ingest/pg.h"
+#include "storage/secrets.h"
 
 #include <curl/curl.h>
 #include <getopt.h>
@@ -118,6 +120,44 @@ static const char INGEST_USAGE[] =
     "http://127.0.0.1:3100); when none answers, writes to the data directory directly.\n"
     "Prints the result as JSON.\n";
 
+/* Follow the job a 202 response names, with a progress line; print its
+ * result (or error) when it ends. */
+static int follow_job(const char *base, const lh_client_resp *r, int quiet)
+{
+    lh_err e;
+    json_t *j = json_loadb(r->body.data, r->body.len, 0, NULL);
+    char path[128];
+    snprintf(path, sizeof path, "/jobs/%s", json_string_value(json_object_get(j, "job_id")) ?: "");
+    json_decref(j);
+    for (;;) {
+        lh_client_resp s;
+        if (lh_client_request(base, "GET", path, NULL, NULL, 0, &s, &e)) {
+            fprintf(stderr, "lakehouse: %s\n", e.msg);
+            return LH_EXIT_RUNTIME;
+        }
+        json_t *st = json_loadb(s.body.data, s.body.len, 0, NULL);
+        const char *state = json_string_value(json_object_get(st, "state"));
+        if (!quiet && isatty(2))
+            lh_progress_bar(json_string_value(json_object_get(st, "phase")) ?: "working",
+                            (double)json_integer_value(json_object_get(st, "rows")),
+                            (double)json_integer_value(json_object_get(st, "total_rows")),
+                            json_number_value(json_object_get(st, "rows_per_s")), "rows");
+        if (state && strcmp(state, "running")) {
+            if (!quiet && isatty(2)) fputc('\n', stderr);
+            int ok = !strcmp(state, "succeeded");
+            if (ok) print_json(json_object_get(st, "result"));
+            else fprintf(stderr, "lakehouse: %s\n",
+                         json_string_value(json_object_get(json_object_get(st, "error"), "message")) ?: "job failed");
+            json_decref(st);
+            lh_client_resp_free(&s);
+            return ok ? LH_EXIT_OK : LH_EXIT_RUNTIME;
+        }
+        json_decref(st);
+        lh_client_resp_free(&s);
+        usleep(300000);
+    }
+}
+
 static int ingest_remote(const char *base, const char *file, const data_flags *f)
 {
     CURL *h = curl_easy_init();
@@ -144,38 +184,9 @@ static int ingest_remote(const char *base, const char *file, const data_flags *f
     lh_buf_free(&q);
     if (rc) { fprintf(stderr, "lakehouse: %s\n", e.msg); return LH_EXIT_RUNTIME; }
     if (r.status == 202) {
-        json_t *j = json_loadb(r.body.data, r.body.len, 0, NULL);
-        char path[128];
-        snprintf(path, sizeof path, "/jobs/%s", json_string_value(json_object_get(j, "job_id")) ?: "");
-        json_decref(j);
-        for (;;) {
-            lh_client_resp s;
-            if (lh_client_request(base, "GET", path, NULL, NULL, 0, &s, &e)) {
-                fprintf(stderr, "lakehouse: %s\n", e.msg);
-                lh_client_resp_free(&r);
-                return LH_EXIT_RUNTIME;
-            }
-            json_t *st = json_loadb(s.body.data, s.body.len, 0, NULL);
-            const char *state = json_string_value(json_object_get(st, "state"));
-            if (!f->quiet && isatty(2))
-                lh_progress_bar(json_string_value(json_object_get(st, "phase")) ?: "working",
-                                (double)json_integer_value(json_object_get(st, "rows")), 0,
-                                json_number_value(json_object_get(st, "rows_per_s")), "rows");
-            if (state && strcmp(state, "running")) {
-                if (!f->quiet && isatty(2)) fputc('\n', stderr);
-                int ok = !strcmp(state, "succeeded");
-                if (ok) print_json(json_object_get(st, "result"));
-                else fprintf(stderr, "lakehouse: %s\n",
-                             json_string_value(json_object_get(json_object_get(st, "error"), "message")) ?: "job failed");
-                json_decref(st);
-                lh_client_resp_free(&s);
-                lh_client_resp_free(&r);
-                return ok ? LH_EXIT_OK : LH_EXIT_RUNTIME;
-            }
-            json_decref(st);
-            lh_client_resp_free(&s);
-            usleep(300000);
-        }
+        rc = follow_job(base, &r, f->quiet);
+        lh_client_resp_free(&r);
+        return rc;
     }
     int ok = r.status == 201;
     if (ok) fwrite(r.body.data, 1, r.body.len, stdout);
@@ -450,5 +461,119 @@ int lh_cmd_demo(int argc, char **argv)
     for (size_t i = 0; i < res.n; i++) unlink(res.tables[i].path);
     rmdir(dir);
     if (app) { lh_app_close(app); lh_config_free(cfg); }
+    return rc;
+}
+
+/* ---- ingest-db ---- */
+
+static const char INGEST_DB_USAGE[] =
+    "usage: lakehouse ingest-db (--dsn DSN | --secret-ref NAME) (--table T | --query SQL) --dataset NAME\n"
+    "                           [--mode create|append|replace] [--key-column C | --updated-column C]\n"
+    "                           [--timeout-ms N] [--server URL] [--config FILE] [--data-dir DIR] [--quiet]\n"
+    "\n"
+    "Pull a PostgreSQL table or query into a dataset. The DSN is libpq's, as a URI\n"
+    "(postgresql://user:pass@host:5432/db) or key=value; --secret-ref names a [section] of the\n"
+    "secrets file whose `dsn` holds it, so the password stays off the command line. With\n"
+    "--key-column (or --updated-column) and --mode append, only rows past the last pull's\n"
+    "watermark are pulled. Uses the server at --server when one answers (following the job\n"
+    "with a progress line), else the data directory.\n";
+
+int lh_cmd_ingest_db(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"dsn", required_argument, NULL, 'n'},        {"secret-ref", required_argument, NULL, 'r'},
+        {"table", required_argument, NULL, 'T'},      {"query", required_argument, NULL, 'Q'},
+        {"dataset", required_argument, NULL, 'D'},    {"mode", required_argument, NULL, 'm'},
+        {"key-column", required_argument, NULL, 'k'}, {"updated-column", required_argument, NULL, 'u'},
+        {"timeout-ms", required_argument, NULL, 't'}, {"server", required_argument, NULL, 's'},
+        {"config", required_argument, NULL, 'c'},     {"data-dir", required_argument, NULL, 'd'},
+        {"quiet", no_argument, NULL, 'q'},            {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *dsn = NULL, *ref = NULL, *table = NULL, *query = NULL, *mode = NULL, *key = NULL, *upd = NULL;
+    long long tmo = 0;
+    data_flags f;
+    memset(&f, 0, sizeof f);
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
+        switch (c) {
+        case 'n': dsn = optarg; break;
+        case 'r': ref = optarg; break;
+        case 'T': table = optarg; break;
+        case 'Q': query = optarg; break;
+        case 'D': f.dataset = optarg; break;
+        case 'm': mode = optarg; break;
+        case 'k': key = optarg; break;
+        case 'u': upd = optarg; break;
+        case 't': tmo = atoll(optarg); break;
+        case 's': f.server = optarg; break;
+        case 'c': f.common.config = optarg; break;
+        case 'd': f.common.data_dir = optarg; break;
+        case 'q': f.quiet = 1; break;
+        case 'h': fputs(INGEST_DB_USAGE, stdout); return LH_EXIT_OK;
+        default: fputs(INGEST_DB_USAGE, stderr); return LH_EXIT_USAGE;
+        }
+    }
+    if (optind != argc || !f.dataset || !dsn == !ref || !table == !query) {
+        fputs(INGEST_DB_USAGE, stderr);
+        return LH_EXIT_USAGE;
+    }
+    const char *base = lh_client_url(f.server);
+    if (server_up(base)) {
+        json_t *body = json_pack("{s:s,s:s?,s:s?,s:s?,s:s?,s:s?,s:s?,s:s?,s:b}", "dataset", f.dataset, "dsn", dsn,
+                                 "secret_ref", ref, "table", table, "query", query, "mode", mode, "key_column", key,
+                                 "updated_column", upd, "async", 1);
+        if (tmo > 0) json_object_set_new(body, "timeout_ms", json_integer(tmo));
+        char *b = json_dumps(body, JSON_COMPACT);
+        json_decref(body);
+        lh_client_resp r;
+        lh_err e;
+        int rc = lh_client_request(base, "POST", "/ingest/db", "application/json", b, strlen(b), &r, &e);
+        memset(b, 0, strlen(b));  /* it held the DSN */
+        free(b);
+        if (rc) { fprintf(stderr, "lakehouse: %s\n", e.msg); return LH_EXIT_RUNTIME; }
+        if (r.status != 202) {
+            lh_client_error(&r, &e);
+            fprintf(stderr, "lakehouse: %s\n", e.msg);
+            lh_client_resp_free(&r);
+            return LH_EXIT_RUNTIME;
+        }
+        rc = follow_job(base, &r, f.quiet);
+        lh_client_resp_free(&r);
+        return rc;
+    }
+    lh_config *cfg;
+    lh_app *app;
+    int rc = open_local(&f, &cfg, &app);
+    if (rc) return rc;
+    lh_err e;
+    lh_secrets *sec = NULL;
+    lh_buf red = LH_BUF_INIT;
+    lh_ingest_db_req q = {.dataset = f.dataset, .table = table, .query = query, .key_column = key,
+                          .updated_column = upd, .timeout_ms = tmo,
+                          .actor = getenv("USER") ? getenv("USER") : "cli"};
+    if (ref) {
+        if (lh_secrets_open(cfg->storage_secrets_file, &sec, &e)) rc = LH_EXIT_CONFIG;
+        else if (!(dsn = lh_secrets_get(sec, ref, "dsn"))) {
+            lh_err_set(&e, LH_EINVAL, "secret_ref_unknown", "the secrets file has no [%s] section with a dsn field", ref);
+            rc = LH_EXIT_CONFIG;
+        }
+    }
+    if (!rc && lh_ingest_mode_parse(mode, &q.mode, &e)) rc = LH_EXIT_USAGE;
+    if (!rc && lh_pg_dsn_redact(dsn, &red, &e)) rc = LH_EXIT_USAGE;
+    json_t *result = NULL;
+    if (!rc) {
+        q.dsn = dsn;
+        q.dsn_redacted = red.data;
+        if (lh_ingest_db(app->cat, &q, NULL, &result, &e)) rc = LH_EXIT_RUNTIME;
+    }
+    if (rc) fprintf(stderr, "lakehouse: %s\n", e.msg);
+    else if (!f.quiet) print_json(result);
+    json_decref(result);
+    lh_buf_free(&red);
+    lh_secrets_free(sec);
+    lh_app_close(app);
+    lh_config_free(cfg);
     return rc;
 }

@@ -23,7 +23,7 @@ struct lh_job {
     char      *kind;
     int        state;
     char       phase[64];
-    int64_t    rows, bytes, total_bytes;
+    int64_t    rows, bytes, total_bytes, total_rows;
     int64_t    created_us, started_mono, finished_mono, finished_us;
     json_t    *result;
     lh_err     err;
@@ -161,6 +161,13 @@ void lh_job_progress(lh_job *job, const char *phase, int64_t rows, int64_t bytes
     pthread_mutex_unlock(&job->jobs->mu);
 }
 
+void lh_job_expect_rows(lh_job *job, int64_t total_rows)
+{
+    pthread_mutex_lock(&job->jobs->mu);
+    job->total_rows = total_rows;
+    pthread_mutex_unlock(&job->jobs->mu);
+}
+
 static json_t *status_locked(const lh_job *job)
 {
     static const char *states[] = {"running", "succeeded", "failed"};
@@ -174,6 +181,12 @@ static json_t *status_locked(const lh_job *job)
                           "rows_per_s", secs > 0 ? (double)job->rows / secs : 0.0,
                           "bytes_per_s", secs > 0 ? (double)job->bytes / secs : 0.0);
     if (job->total_bytes) json_object_set_new(o, "total_bytes", json_integer(job->total_bytes));
+    if (job->total_rows > 0) {
+        json_object_set_new(o, "total_rows", json_integer(job->total_rows));
+        double rate = secs > 0 ? (double)job->rows / secs : 0;
+        if (job->state == JOB_RUNNING && rate > 0 && job->total_rows > job->rows)
+            json_object_set_new(o, "eta_s", json_real((double)(job->total_rows - job->rows) / rate));
+    }
     if (job->state != JOB_RUNNING) {
         lh_time_format_us(job->finished_us, finished, sizeof finished);
         json_object_set_new(o, "finished_at", json_string(finished));

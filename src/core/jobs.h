@@ -36,6 +36,10 @@ int  lh_jobs_start(lh_jobs *jobs, const char *kind, lh_job_fn fn, void *arg, voi
  * it was; total_bytes 0 = unknown. */
 void lh_job_progress(lh_job *job, const char *phase, int64_t rows, int64_t bytes, int64_t total_bytes);
 
+/* The expected row count when the source knows it (a table's statistics):
+ * the status then carries total_rows and eta_s. */
+void lh_job_expect_rows(lh_job *job, int64_t total_rows);
+
 /* {id, kind, state, phase, rows, bytes, total_bytes, rows_per_s, bytes_per_s,
  *  created_at, started_at, finished_at, elapsed_s, result | error};
  * NULL with LH_ENOTFOUND "job_not_found". */

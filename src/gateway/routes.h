@@ -15,6 +15,8 @@ extern const lh_route lh_routes_catalog[];
 extern const size_t   lh_routes_catalog_n;
 extern const lh_route lh_routes_ingest[];
 extern const size_t   lh_routes_ingest_n;
+extern const lh_route lh_routes_ingest_db[];
+extern const size_t   lh_routes_ingest_db_n;
 extern const lh_route lh_routes_query[];
 extern const size_t   lh_routes_query_n;
 extern const lh_route lh_routes_jobs[];

@@ -306,6 +306,7 @@ int lh_gateway_start(lh_app *app, lh_gateway **out, lh_err *err)
     lh_router_add(gw->router, lh_routes_storage, lh_routes_storage_n);
     lh_router_add(gw->router, lh_routes_catalog, lh_routes_catalog_n);
     lh_router_add(gw->router, lh_routes_ingest, lh_routes_ingest_n);
+    lh_router_add(gw->router, lh_routes_ingest_db, lh_routes_ingest_db_n);
     lh_router_add(gw->router, lh_routes_query, lh_routes_query_n);
     lh_router_add(gw->router, lh_routes_jobs, lh_routes_jobs_n);
 

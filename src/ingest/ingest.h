@@ -97,4 +97,25 @@ const char *lh_ingest_mode_name(lh_ingest_mode m);
  * job may be NULL (progress is then not reported). */
 int lh_ingest_file(lh_catalog *cat, const lh_ingest_req *req, lh_job *job, json_t **result, lh_err *err);
 
+/* ---- PostgreSQL ---- */
+
+typedef struct lh_ingest_db_req {
+    const char     *dataset;
+    lh_ingest_mode  mode;
+    const char     *dsn;            /* the real DSN (from the request or a secret) */
+    const char     *dsn_redacted;   /* what lineage and messages may show */
+    const char     *table, *query;
+    const char     *key_column, *updated_column;
+    int64_t         timeout_ms;
+    int64_t         batch_rows;     /* recorded in lineage; COPY streams without batches */
+    const char     *bucket, *actor, *owner, *description;
+    json_t         *tags;
+} lh_ingest_db_req;
+
+/* Pull and commit. With key_column or updated_column and mode=append, only
+ * rows past the watermark of the dataset's last pull (kept in its lineage)
+ * are pulled; when there are none nothing is committed and the result says
+ * "unchanged": true. Progress (rows, estimate) goes to job. */
+int lh_ingest_db(lh_catalog *cat, const lh_ingest_db_req *req, lh_job *job, json_t **result, lh_err *err);
+
 #endif

@@ -13,11 +13,22 @@
  *     wider, → VARCHAR holding the exact text (DuckDB's DECIMAL stops at 38
  *     digits; a DOUBLE would lose digits; NaN has no DECIMAL)
  *   text/varchar/char/name/citext/enum/domain-over-text → VARCHAR; bool → BOOLEAN
- *   date → DATE, time → TIME, timetz → TIMETZ, timestamp → TIMESTAMP,
- *     timestamptz → TIMESTAMP WITH TIME ZONE (±infinity kept)
- *   interval → INTERVAL; uuid → UUID; json/jsonb → JSON (text); bytea → BLOB
- *   arrays of the above → LIST of the element type (empty arrays kept)
+ *   date → DATE, time → TIME, timestamp → TIMESTAMP, timestamptz → TIMESTAMP
+ *     WITH TIME ZONE (±infinity and BC dates kept)
+ *   timetz → TIMETZ converted to UTC (Parquet keeps no offset: same instant,
+ *     original offset lost)
+ *   interval → INTERVAL: Parquet's interval is unsigned months/days/ms, so a
+ *     negative interval, one finer than a millisecond or with a time part of
+ *     1193 hours or more is refused (invalid_source, naming the column;
+ *     select extract(epoch FROM col) or col::text instead)
+ *   uuid → UUID; json/jsonb → JSON (text); bytea → BLOB
+ *   one-dimensional arrays of the above → LIST of the element type (empty
+ *     arrays and NULL elements kept); multi-dimensional arrays are refused
  *   domains → their base type; anything else → VARCHAR (its text form)
+ *   NaN in a numeric(p,s) (DECIMAL has no NaN) is refused (invalid_source)
+ *
+ * The pull runs in one read-only repeatable-read transaction with the
+ * single-statement protocol, so a query source cannot write.
  *
  * The DSN is libpq's, either form (postgresql://u:p@h:5432/db?sslmode=… or
  * "host=… user=… password=…"), parsed by libpq itself. The password never
@@ -49,7 +60,8 @@ typedef struct lh_pg_result {
     int64_t    rows;
     lh_column *cols;
     size_t     n_cols;
-    char      *watermark;       /* max of the key/updated column among pulled rows (text), or NULL */
+    char      *watermark;       /* max of the key/updated column among pulled rows (text); the
+                                 * watermark given when no rows were pulled; NULL without a key */
     int64_t    estimated_rows;  /* pg_class.reltuples for a table, -1 if unknown */
 } lh_pg_result;
 

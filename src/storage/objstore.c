@@ -306,3 +306,23 @@ int lh_objstore_get_file(lh_objstore *s, const char *key, const char *path, lh_o
     if (rc) unlink(path);
     return rc;
 }
+
+int lh_objstore_list_each(lh_objstore *s, const lh_list_opts *opts,
+                          int (*cb)(void *ctx, const lh_list *page), void *ctx, lh_err *err)
+{
+    lh_list_opts o = *opts;
+    char *cursor = NULL;
+    int rc = 0;
+    do {
+        o.cursor = cursor;
+        lh_list l;
+        rc = lh_objstore_list(s, &o, &l, err);
+        free(cursor);
+        cursor = NULL;
+        if (rc) break;
+        rc = cb(ctx, &l);
+        if (!rc && l.next_cursor) cursor = lh_xstrdup(l.next_cursor);
+        lh_list_free(&l);
+    } while (cursor);
+    return rc;
+}

@@ -145,6 +145,10 @@ int  lh_objstore_get_file(lh_objstore *s, const char *key, const char *path, lh_
 int  lh_objstore_head(lh_objstore *s, const char *key, lh_obj_info *info, lh_err *err);
 int  lh_objstore_list(lh_objstore *s, const lh_list_opts *opts, lh_list *out, lh_err *err);
 void lh_list_free(lh_list *l);
+/* Every page of a listing: cb(ctx, page) for each page until the last, or
+ * until cb returns non-zero (which is returned). opts->cursor is ignored. */
+int  lh_objstore_list_each(lh_objstore *s, const lh_list_opts *opts,
+                           int (*cb)(void *ctx, const lh_list *page), void *ctx, lh_err *err);
 int  lh_objstore_delete(lh_objstore *s, const char *key, lh_err *err);
 /* Is the bucket reachable? Cheap; used by health checks. */
 int  lh_objstore_probe(lh_objstore *s, lh_err *err);

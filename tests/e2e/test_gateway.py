@@ -81,10 +81,16 @@ class GatewayTest(unittest.TestCase):
     def test_metrics(self):
         self.srv.get("/health")
         self.srv.get("/definitely/missing")
-        r = self.srv.get("/metrics")
+        # A request is counted when the server finishes it, which can be a
+        # moment after the client has read its response: poll briefly.
+        for _ in range(50):
+            r = self.srv.get("/metrics")
+            text = r.body.decode()
+            if 'route="unmatched",method="GET",status="404"' in text:
+                break
+            time.sleep(0.05)
         self.assertEqual(r.status, 200)
         self.assertTrue(r.header("Content-Type").startswith("text/plain"))
-        text = r.body.decode()
         m = re.search(r'lakehouse_http_requests_total\{route="/health",method="GET",status="200"\} (\d+)', text)
         self.assertIsNotNone(m, text)
         self.assertGreaterEqual(int(m.group(1)), 1)

@@ -1,0 +1,133 @@
+/* bench/bench_pg_ingest.c — PostgreSQL tables into datasets, against psql.
+ *
+ * Starts a PostgreSQL 15 (bench/common/pg.c) and creates
+ *   accounts: pgbench_accounts-like, 4 columns (aid, bid, abalance, filler), N rows
+ *   wide:     30 columns of mixed types (integers, numeric, text, dates,
+ *             timestamps, booleans, doubles), N/4 rows
+ * then times, in the same run, the full pull-and-commit (lh_ingest_db) and
+ * `psql -c "\copy (SELECT * FROM t) to /dev/null"` on the same table, and
+ * prints rows/s and the ratio (goal <= 1.5). Peak memory: the process's
+ * VmHWM after pulling N rows and after pulling 4N rows, which should stay
+ * flat. LH_BENCH_PG_ROWS sets N (default 1,000,000).
+ */
+#include "pg.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "gateway/app.h"
+#include "ingest/ingest.h"
+#include "ingest/pg.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+static long vm_hwm_kb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmHWM:", 6)) kb = atol(line + 6);
+    if (f) fclose(f);
+    return kb;
+}
+
+static double pull(lh_app *app, const char *conninfo, const char *table, int64_t *rows)
+{
+    lh_ingest_db_req q = {.dataset = table, .mode = LH_MODE_REPLACE, .dsn = conninfo, .dsn_redacted = conninfo,
+                          .table = table, .actor = "bench"};
+    json_t *res;
+    lh_err e;
+    int64_t t = lh_mono_us();
+    if (lh_ingest_db(app->cat, &q, NULL, &res, &e)) { fprintf(stderr, "pull %s: %s\n", table, e.msg); exit(1); }
+    double s = (double)(lh_mono_us() - t) / 1e6;
+    *rows = json_integer_value(json_object_get(res, "rows"));
+    json_decref(res);
+    return s;
+}
+
+static double psql_copy(const char *conninfo, const char *table)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "psql -X -q -d '%s' -c '\\copy (SELECT * FROM %s) to /dev/null'", conninfo, table);
+    int64_t t = lh_mono_us();
+    int rc = system(cmd);
+    double s = (double)(lh_mono_us() - t) / 1e6;
+    if (!WIFEXITED(rc) || WEXITSTATUS(rc)) { fprintf(stderr, "psql failed\n"); exit(1); }
+    return s;
+}
+
+int main(void)
+{
+    const char *nv = getenv("LH_BENCH_PG_ROWS");
+    long long n = nv && *nv ? atoll(nv) : 1000000;
+    lh_log_set_level(LH_LOG_WARN);
+    char dir[] = "/tmp/lh-bench-pg-XXXXXX";
+    if (!mkdtemp(dir)) return 1;
+    char conninfo[256], datadir[128], sql[4096];
+    PGconn *pg = bench_pg_start(dir, conninfo, sizeof conninfo);
+    if (!pg) return 1;
+    snprintf(sql, sizeof sql,
+             "CREATE TABLE accounts AS SELECT g::int AS aid, (g %% 100 + 1)::int AS bid, "
+             "(random() * 100000)::int AS abalance, rpad('', 84, 'x')::char(84) AS filler FROM generate_series(1, %lld) g;"
+             "CREATE TABLE accounts_4x AS SELECT * FROM accounts, generate_series(1, 4) k;"
+             "ALTER TABLE accounts_4x DROP COLUMN k;", n);
+    bench_pg_exec(pg, sql);
+    lh_buf w = LH_BUF_INIT;
+    lh_buf_puts(&w, "CREATE TABLE wide AS SELECT g AS id");
+    for (int i = 1; i < 30; i++) {
+        switch (i % 6) {
+        case 0: lh_buf_printf(&w, ", (g * %d)::bigint AS c%d", i, i); break;
+        case 1: lh_buf_printf(&w, ", round((random() * 10000)::numeric, 2)::numeric(12,2) AS c%d", i); break;
+        case 2: lh_buf_printf(&w, ", 'value ' || (g %% 997) || ' of column %d' AS c%d", i, i); break;
+        case 3: lh_buf_printf(&w, ", DATE '2020-01-01' + (g %% 2000) AS c%d", i); break;
+        case 4: lh_buf_printf(&w, ", TIMESTAMPTZ '2020-01-01 00:00:00+00' + g * INTERVAL '1 second' AS c%d", i); break;
+        default: lh_buf_printf(&w, ", (g %% 3 = 0) AS c%d", i); break;
+        }
+    }
+    lh_buf_printf(&w, " FROM generate_series(1, %lld) g; ANALYZE", n / 4);
+    bench_pg_exec(pg, w.data);
+    lh_buf_free(&w);
+
+    lh_config *cfg;
+    lh_err e;
+    lh_config_load(NULL, &cfg, &e);
+    snprintf(datadir, sizeof datadir, "%s/data", dir);
+    lh_config_set(cfg, "buckets.primary.root", datadir, LH_SRC_FLAG, &e);
+    lh_app *app;
+    if (lh_app_open(cfg, "bench", &app, &e)) { fprintf(stderr, "%s\n", e.msg); return 1; }
+
+    printf("bench_pg_ingest: PostgreSQL 15 on a unix socket; best of 2 runs each\n");
+    printf("%-12s %10s %5s | %10s %10s | %10s %10s | %6s\n", "table", "rows", "cols", "lakehouse", "rows/s", "psql",
+           "rows/s", "ratio");
+    const char *tables[] = {"accounts", "wide"};
+    const int cols[] = {4, 30};
+    long hwm_small = 0;
+    for (int i = 0; i < 2; i++) {
+        double best_lh = 1e99, best_ps = 1e99;
+        int64_t rows = 0;
+        for (int r = 0; r < 2; r++) {
+            double s = pull(app, conninfo, tables[i], &rows);
+            if (s < best_lh) best_lh = s;
+            s = psql_copy(conninfo, tables[i]);
+            if (s < best_ps) best_ps = s;
+        }
+        if (i == 0) hwm_small = vm_hwm_kb();
+        printf("%-12s %10lld %5d | %9.2fs %10.0f | %9.2fs %10.0f | %6.2f\n", tables[i], (long long)rows, cols[i],
+               best_lh, (double)rows / best_lh, best_ps, (double)rows / best_ps, best_lh / best_ps);
+    }
+    int64_t rows4;
+    double s4 = pull(app, conninfo, "accounts_4x", &rows4);
+    long hwm_big = vm_hwm_kb();
+    printf("%-12s %10lld %5d | %9.2fs %10.0f |\n", "accounts_4x", (long long)rows4, 4, s4, (double)rows4 / s4);
+    printf("peak memory (VmHWM of this process): %.0f MB after %lld-row pulls, %.0f MB after the %lld-row pull\n",
+           (double)hwm_small / 1024, n, (double)hwm_big / 1024, (long long)rows4);
+    printf("ratio = lakehouse pull+convert+commit time / psql \\copy to /dev/null (goal <= 1.5)\n");
+    lh_app_close(app);
+    lh_config_free(cfg);
+    bench_pg_stop(pg, dir);
+    snprintf(sql, sizeof sql, "rm -rf %s", dir);
+    return system(sql) ? 1 : 0;
+}

@@ -1,0 +1,888 @@
+/* ingest/pg_pull.c — a PostgreSQL table or query into one Parquet file.
+ *
+ * The pull runs in one READ ONLY, REPEATABLE READ transaction (one
+ * snapshot for every statement; a "query" that writes is refused by the
+ * server itself) and in five steps:
+ *
+ *   1. probe: SELECT * FROM <source> LIMIT 0 gives the column names, type
+ *      OIDs and typmods (a table is resolved first with to_regclass, which
+ *      also yields the quoted name and pg_class.reltuples);
+ *   2. types: one recursive pg_type query follows domains to their base
+ *      type and arrays to their element type; each column gets a kind
+ *      (the mapping in pg.h);
+ *   3. COPY (SELECT <per-column expression> FROM <source> q(c1..cn)
+ *      [WHERE q.ck > '<watermark>'::<type>] [ORDER BY q.ck NULLS FIRST])
+ *      TO STDOUT WITH (FORMAT csv, FORCE_QUOTE *), streamed with
+ *      PQgetCopyData into a staging file in scratch_dir — libpq hands over
+ *      one row per call, so memory stays flat;
+ *   4. DuckDB reads the staging file with read_csv, every column declared
+ *      VARCHAR (nothing is sniffed), and one explicit conversion per column
+ *      turns the text into the target type while COPY writes zstd Parquet;
+ *   5. the footer gives the column types reported back.
+ *
+ * The text crossing between the two is fixed by the session: DateStyle
+ * ISO, TimeZone UTC (timestamptz arrives as "...+00"), IntervalStyle
+ * postgres, extra_float_digits 1 (shortest exact floats), client_encoding
+ * UTF8. Where PostgreSQL's text and DuckDB's parser disagree, one side
+ * adapts:
+ *   - NULL vs '': FORCE_QUOTE * quotes every non-NULL value, so NULL is
+ *     the only unquoted empty field; read_csv(allow_quoted_nulls=false)
+ *     keeps "" as an empty string.
+ *   - bytea is sent as encode(x,'hex') and becomes a BLOB with unhex().
+ *   - interval is sent as "<months> <days> <microseconds>" (its three
+ *     fields, exactly) and rebuilt with to_months+to_days+to_microseconds;
+ *     DuckDB does not read "-1 days +04:00:00".
+ *   - BC dates/timestamps: PostgreSQL writes "0044-03-15 BC", which
+ *     DuckDB would silently read as 44 AD; the " BC" suffix is turned into
+ *     DuckDB's "(BC)" date form, the time part added separately.
+ *   - arrays are sent as a JSON array of the elements' text (each element
+ *     through the scalar expression above, e.g. hex for bytea[]), read as
+ *     VARCHAR[] and converted element by element with list_transform, so
+ *     elements get exactly the scalar conversion. An array of more than
+ *     one dimension is refused (by a deliberate cast error on the server
+ *     carrying MULTIDIM_MARK): flattening it would change the data.
+ *
+ * Incremental pulls: with key_column (or updated_column) the rows are
+ * ordered by it with NULLs first and the key's own PostgreSQL text is sent
+ * as an extra first CSV field; the last row's is the watermark, text that
+ * PostgreSQL reads back with '<text>'::<the column's type> in the next
+ * pull's WHERE. A pull that finds no new rows returns the watermark it was
+ * given, so a caller storing the result never forgets its place.
+ *
+ * Errors carry the codes in pg.h; libpq and server messages pass through
+ * scrub() so the password cannot appear even if a message quoted it. The
+ * staging file is always removed; out_parquet is removed on any error.
+ */
+#include "ingest/pg.h"
+
+#include "core/buf.h"
+
+#include <assert.h>
+#include <ctype.h>
+#include <inttypes.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#define PROGRESS_EVERY   100000
+#define CONNECT_TIMEOUT  "10"
+#define MULTIDIM_MARK    "lakehouse: multidimensional array"
+#define INTERVAL_MARK    "lakehouse: interval Parquet cannot hold in column "
+/* read_csv refuses lines longer than this (DuckDB's default is 2 MB; a
+ * jsonb or bytea value alone can be larger). */
+#define MAX_LINE_SIZE    "268435456"
+
+/* Built-in type OIDs (pg_type.dat; stable across PostgreSQL versions). */
+enum {
+    OID_BOOL = 16, OID_BYTEA = 17, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23, OID_TEXT = 25,
+    OID_JSON = 114, OID_FLOAT4 = 700, OID_FLOAT8 = 701, OID_BPCHAR = 1042, OID_VARCHAR = 1043,
+    OID_DATE = 1082, OID_TIME = 1083, OID_TIMESTAMP = 1114, OID_TIMESTAMPTZ = 1184,
+    OID_INTERVAL = 1186, OID_TIMETZ = 1266, OID_NUMERIC = 1700, OID_UUID = 2950, OID_JSONB = 3802,
+};
+
+typedef enum pg_kind {
+    PK_VARCHAR, /* text-likes, enums, numeric without a fitting typmod, anything else */
+    PK_SMALLINT, PK_INTEGER, PK_BIGINT, PK_FLOAT, PK_DOUBLE, PK_DECIMAL, PK_BOOLEAN,
+    PK_DATE, PK_TIME, PK_TIMETZ, PK_TIMESTAMP, PK_TIMESTAMPTZ, PK_INTERVAL, PK_UUID, PK_JSON, PK_BLOB,
+} pg_kind;
+
+typedef struct pg_col {
+    char   *name;       /* as PostgreSQL names it */
+    char   *out_name;   /* in the Parquet file (deduplicated) */
+    Oid     type;
+    int     typmod;
+    pg_kind kind;
+    int     prec, scale; /* PK_DECIMAL */
+    int     is_list;
+} pg_col;
+
+typedef struct pg_typerow {
+    Oid  oid, basetype, elem;
+    int  typmod;
+    char typtype, category;
+    char *format;       /* format_type(oid, NULL) */
+} pg_typerow;
+
+typedef struct pull {
+    const lh_pg_source *src;
+    PGconn   *conn;
+    char     *password;      /* to scrub from messages; NULL if none */
+    lh_buf    from;          /* "<regclass>" or "(\n<query>\n)" */
+    pg_col   *cols;
+    size_t    n_cols;
+    long      key;           /* index of the key/updated column, -1 if none */
+    char     *key_type;      /* format_type of the key column */
+    int64_t   estimated;
+    pg_typerow *types;
+    size_t    n_types;
+} pull;
+
+/* ---- messages ---- */
+
+/* Append s with every occurrence of the password replaced by "***". */
+static void scrub_into(lh_buf *out, const char *s, const char *password)
+{
+    size_t pl = password ? strlen(password) : 0;
+    for (const char *p = s; *p;) {
+        if (pl >= 1 && strncmp(p, password, pl) == 0) {
+            lh_buf_puts(out, "***");
+            p += pl;
+        } else {
+            lh_buf_putc(out, *p++);
+        }
+    }
+}
+
+/* libpq's or the server's text, trimmed, one line, without the password. */
+static char *clean(const pull *p, const char *msg)
+{
+    lh_buf b = LH_BUF_INIT;
+    scrub_into(&b, msg ? msg : "", p->password);
+    while (b.len && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == ' ')) b.data[--b.len] = '\0';
+    for (size_t i = 0; i < b.len; i++)
+        if (b.data[i] == '\n') b.data[i] = ' ';
+    if (!b.data) lh_buf_puts(&b, "");
+    return lh_buf_detach(&b);
+}
+
+static const char *source_name(const pull *p)
+{
+    return p->src->table ? p->src->table : "the query";
+}
+
+/* Map a failed result (or a broken connection) to pg.h's codes. */
+static int server_error(pull *p, const PGresult *res, lh_err *err)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    char *msg = clean(p, primary ? primary : PQerrorMessage(p->conn));
+    int rc;
+    if (PQstatus(p->conn) == CONNECTION_BAD || (state && (strncmp(state, "08", 2) == 0 ||
+                                                          strcmp(state, "57P01") == 0 || strcmp(state, "57P02") == 0 ||
+                                                          strcmp(state, "57P03") == 0))) {
+        rc = lh_err_set(err, LH_EUNAVAIL, "pg_connection_lost",
+                        "the connection to PostgreSQL was lost while pulling %s: %s; run the pull again",
+                        source_name(p), msg);
+    } else if (!state) {
+        rc = lh_err_set(err, LH_EINVAL, "pg_error", "PostgreSQL: %s", msg);
+    } else if (strcmp(state, "42P01") == 0) {
+        rc = lh_err_set(err, LH_ENOTFOUND, "pg_table_not_found", "PostgreSQL: %s (SQLSTATE 42P01)", msg);
+    } else if (strcmp(state, "42703") == 0) {
+        rc = lh_err_set(err, LH_ENOTFOUND, "pg_column_not_found", "PostgreSQL: %s (SQLSTATE 42703)", msg);
+    } else if (strcmp(state, "57014") == 0 && p->src->timeout_ms > 0) {
+        rc = lh_err_set(err, LH_ETIMEOUT, "pg_statement_timeout",
+                        "PostgreSQL stopped pulling %s after timeout_ms=%" PRId64
+                        " (statement_timeout); raise timeout_ms or pull fewer rows",
+                        source_name(p), p->src->timeout_ms);
+    } else if (strncmp(state, "28", 2) == 0) {
+        rc = lh_err_set(err, LH_EPERM, "pg_auth_failed", "PostgreSQL refused the login: %s", msg);
+    } else if (strcmp(state, "25006") == 0 || (strcmp(state, "0A000") == 0 && strstr(msg, "data-modifying"))) {
+        rc = lh_err_set(err, LH_EINVAL, "invalid_source",
+                        "the query must only read (it runs in a read-only transaction): %s", msg);
+    } else if (strcmp(state, "22P02") == 0 && strstr(msg, MULTIDIM_MARK)) {
+        size_t col = strtoul(strstr(msg, MULTIDIM_MARK) + strlen(MULTIDIM_MARK " c"), NULL, 10);
+        rc = lh_err_set(err, LH_EINVAL, "invalid_source",
+                        "column \"%s\" holds a multidimensional array; only one-dimensional arrays become a "
+                        "LIST: pull it in a query with array_to_json(column) or flatten it",
+                        col >= 1 && col <= p->n_cols ? p->cols[col - 1].name : "?");
+    } else {
+        rc = lh_err_set(err, LH_EINVAL, "pg_error", "PostgreSQL: %s (SQLSTATE %s)", msg, state);
+    }
+    free(msg);
+    return rc;
+}
+
+/* ---- the source ---- */
+
+/* Does the query start (after blanks, comments and parentheses) with a
+ * keyword that begins a read? The server enforces it too (read-only
+ * transaction, one statement); this gives the clearer message. */
+static int looks_like_select(const char *q)
+{
+    for (;;) {
+        while (isspace((unsigned char)*q) || *q == '(') q++;
+        if (q[0] == '-' && q[1] == '-') {
+            while (*q && *q != '\n') q++;
+        } else if (q[0] == '/' && q[1] == '*') {
+            const char *e = strstr(q + 2, "*/");
+            if (!e) return 0;
+            q = e + 2;
+        } else {
+            break;
+        }
+    }
+    static const char *const words[] = {"select", "with", "values", "table"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        size_t n = strlen(words[i]);
+        if (strncasecmp(q, words[i], n) == 0 && !isalnum((unsigned char)q[n]) && q[n] != '_') return 1;
+    }
+    return 0;
+}
+
+static int check_source(const lh_pg_source *s, lh_err *err)
+{
+    if (!s->dsn || !*s->dsn) return lh_err_set(err, LH_EINVAL, "invalid_dsn", "the PostgreSQL connection string is empty");
+    int has_table = s->table && *s->table, has_query = s->query && *s->query;
+    if (has_table == has_query)
+        return lh_err_set(err, LH_EINVAL, "invalid_source", "give either a table or a query to pull (%s)",
+                          has_table ? "both were given" : "neither was given");
+    if (has_query && !looks_like_select(s->query))
+        return lh_err_set(err, LH_EINVAL, "invalid_source",
+                          "the query must be a SELECT (or WITH/VALUES/TABLE); it is run read-only");
+    if (s->key_column && *s->key_column && s->updated_column && *s->updated_column)
+        return lh_err_set(err, LH_EINVAL, "invalid_source",
+                          "give key_column or updated_column for an incremental pull, not both");
+    int has_key = (s->key_column && *s->key_column) || (s->updated_column && *s->updated_column);
+    if (s->watermark && !has_key)
+        return lh_err_set(err, LH_EINVAL, "invalid_source",
+                          "a watermark needs the key_column or updated_column it was taken from");
+    if (s->timeout_ms < 0) return lh_err_set(err, LH_EINVAL, "invalid_source", "timeout_ms must not be negative");
+    return 0;
+}
+
+static const char *key_name(const lh_pg_source *s)
+{
+    if (s->key_column && *s->key_column) return s->key_column;
+    if (s->updated_column && *s->updated_column) return s->updated_column;
+    return NULL;
+}
+
+/* ---- connecting ---- */
+
+static int is_auth_failure(const char *m)
+{
+    static const char *const pats[] = {
+        "authentication failed", "no password supplied", "pg_hba.conf", "password is required",
+        "SCRAM", "password authentication", "Kerberos", "GSSAPI", "certificate",
+    };
+    for (size_t i = 0; i < sizeof pats / sizeof pats[0]; i++)
+        if (strstr(m, pats[i])) return 1;
+    return strstr(m, "role \"") && strstr(m, "does not exist");
+}
+
+/* Server NOTICEs (a user's query may RAISE them) are not ours to print:
+ * libpq's default processor would write them to stderr. */
+static void ignore_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+static int pg_connect(pull *p, lh_err *err)
+{
+    char *perr = NULL;
+    PQconninfoOption *opts = PQconninfoParse(p->src->dsn, &perr);
+    if (!opts) {
+        PQfreemem(perr);
+        lh_buf ignored = LH_BUF_INIT;
+        int rc = lh_pg_dsn_redact(p->src->dsn, &ignored, err); /* the sanitised invalid_dsn */
+        lh_buf_free(&ignored);
+        return rc ? rc : lh_err_set(err, LH_EINVAL, "invalid_dsn", "the PostgreSQL connection string cannot be parsed");
+    }
+    for (PQconninfoOption *o = opts; o->keyword; o++)
+        if (strcmp(o->keyword, "password") == 0 && o->val && *o->val) p->password = lh_xstrdup(o->val);
+    PQconninfoFree(opts);
+
+    /* Later entries win (libpq): the DSN's connect_timeout over the
+     * default, our client_encoding over the DSN's. */
+    const char *const keys[] = {"connect_timeout", "fallback_application_name", "dbname", "client_encoding", NULL};
+    const char *const vals[] = {CONNECT_TIMEOUT, "lakehouse", p->src->dsn, "UTF8", NULL};
+    p->conn = PQconnectdbParams(keys, vals, 1);
+    if (!p->conn) return lh_err_set(err, LH_ENOMEM, "pg_unreachable", "libpq could not allocate a connection");
+    if (PQstatus(p->conn) != CONNECTION_OK) {
+        char *msg = clean(p, PQerrorMessage(p->conn));
+        int rc = is_auth_failure(msg)
+                     ? lh_err_set(err, LH_EPERM, "pg_auth_failed",
+                                  "PostgreSQL refused the login: %s; check the user and password in the DSN", msg)
+                     : lh_err_set(err, LH_EUNAVAIL, "pg_unreachable",
+                                  "cannot connect to PostgreSQL: %s; check host, port and that the server runs", msg);
+        free(msg);
+        return rc;
+    }
+    PQsetNoticeProcessor(p->conn, ignore_notice, NULL);
+    return 0;
+}
+
+/* Run a command of our own (no user text inside) that returns no rows. */
+static int pg_command(pull *p, const char *sql, lh_err *err)
+{
+    PGresult *r = PQexec(p->conn, sql);
+    int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : server_error(p, r, err);
+    PQclear(r);
+    return rc;
+}
+
+/* One statement through the extended protocol (a single statement only:
+ * no "; DROP ..." can ride along in user text). */
+static PGresult *pg_query(pull *p, const char *sql, int n_params, const char *const *params)
+{
+    return PQexecParams(p->conn, sql, n_params, NULL, params, NULL, NULL, 0);
+}
+
+static int start_session(pull *p, lh_err *err)
+{
+    lh_buf sql = LH_BUF_INIT;
+    lh_buf_puts(&sql, "SET DateStyle = ISO; SET TimeZone = 'UTC'; SET IntervalStyle = postgres; "
+                      "SET extra_float_digits = 1; SET bytea_output = hex; ");
+    lh_buf_printf(&sql, "SET statement_timeout = %" PRId64 "; ", p->src->timeout_ms);
+    lh_buf_puts(&sql, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+    int rc = pg_command(p, sql.data, err);
+    lh_buf_free(&sql);
+    return rc;
+}
+
+/* ---- step 1: the columns ---- */
+
+static int resolve_table(pull *p, lh_err *err)
+{
+    const char *params[1] = {p->src->table};
+    PGresult *r = pg_query(p, "SELECT c.oid::regclass::text, c.reltuples::bigint FROM pg_catalog.pg_class c "
+                              "WHERE c.oid = pg_catalog.to_regclass($1)", 1, params);
+    int rc = 0;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        if (state && strcmp(state, "42602") == 0) /* invalid_name */
+            rc = lh_err_set(err, LH_EINVAL, "invalid_source", "\"%s\" is not a valid table name", p->src->table);
+        else
+            rc = server_error(p, r, err);
+    } else if (PQntuples(r) == 0) {
+        rc = lh_err_set(err, LH_ENOTFOUND, "pg_table_not_found",
+                        "PostgreSQL has no table \"%s\" (on the search_path, or in the schema given); "
+                        "check the name and the user's privileges", p->src->table);
+    } else {
+        lh_buf_puts(&p->from, PQgetvalue(r, 0, 0));
+        p->estimated = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+        if (p->estimated < 0) p->estimated = -1;
+    }
+    PQclear(r);
+    return rc;
+}
+
+/* The query as a subquery: newlines so a trailing "-- comment" cannot
+ * swallow the closing parenthesis, trailing semicolons dropped. */
+static void query_from(lh_buf *from, const char *q)
+{
+    size_t n = strlen(q);
+    while (n && (isspace((unsigned char)q[n - 1]) || q[n - 1] == ';')) n--;
+    lh_buf_puts(from, "(\n");
+    lh_buf_append(from, q, n);
+    lh_buf_puts(from, "\n)");
+}
+
+static int probe_columns(pull *p, lh_err *err)
+{
+    lh_buf sql = LH_BUF_INIT;
+    lh_buf_printf(&sql, "SELECT * FROM %s q LIMIT 0", p->from.data);
+    PGresult *r = pg_query(p, sql.data, 0, NULL);
+    lh_buf_free(&sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        int rc = server_error(p, r, err);
+        PQclear(r);
+        return rc;
+    }
+    p->n_cols = (size_t)PQnfields(r);
+    if (p->n_cols == 0) {
+        PQclear(r);
+        return lh_err_set(err, LH_EINVAL, "invalid_source", "%s has no columns", source_name(p));
+    }
+    p->cols = lh_xcalloc(p->n_cols, sizeof *p->cols);
+    for (size_t i = 0; i < p->n_cols; i++) {
+        p->cols[i].name = lh_xstrdup(PQfname(r, (int)i));
+        p->cols[i].type = PQftype(r, (int)i);
+        p->cols[i].typmod = PQfmod(r, (int)i);
+    }
+    PQclear(r);
+
+    p->key = -1;
+    const char *k = key_name(p->src);
+    if (k) {
+        for (size_t i = 0; i < p->n_cols && p->key < 0; i++)
+            if (strcmp(p->cols[i].name, k) == 0) p->key = (long)i;
+        for (size_t i = 0; i < p->n_cols && p->key < 0; i++) /* an unquoted name folds to lower case */
+            if (strcasecmp(p->cols[i].name, k) == 0) p->key = (long)i;
+        if (p->key < 0)
+            return lh_err_set(err, LH_ENOTFOUND, "pg_column_not_found", "%s has no column \"%s\" (the %s)",
+                              source_name(p), k, p->src->key_column && *p->src->key_column ? "key_column" : "updated_column");
+    }
+    return 0;
+}
+
+/* ---- step 2: the types ---- */
+
+static int load_types(pull *p, lh_err *err)
+{
+    lh_buf oids = LH_BUF_INIT;
+    lh_buf_putc(&oids, '{');
+    for (size_t i = 0; i < p->n_cols; i++) lh_buf_printf(&oids, "%s%u", i ? "," : "", p->cols[i].type);
+    lh_buf_putc(&oids, '}');
+    const char *params[1] = {oids.data};
+    PGresult *r = pg_query(
+        p,
+        "WITH RECURSIVE t(oid) AS (SELECT unnest($1::pg_catalog.oid[]) UNION "
+        "  SELECT v.x FROM t JOIN pg_catalog.pg_type y ON y.oid = t.oid, "
+        "  LATERAL (VALUES (y.typbasetype), (y.typelem)) v(x) WHERE v.x <> 0) "
+        "SELECT y.oid, y.typtype, y.typcategory, y.typbasetype, y.typtypmod, y.typelem, "
+        "  pg_catalog.format_type(y.oid, NULL) FROM t JOIN pg_catalog.pg_type y ON y.oid = t.oid",
+        1, params);
+    lh_buf_free(&oids);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        int rc = server_error(p, r, err);
+        PQclear(r);
+        return rc;
+    }
+    p->n_types = (size_t)PQntuples(r);
+    p->types = lh_xcalloc(p->n_types ? p->n_types : 1, sizeof *p->types);
+    for (size_t i = 0; i < p->n_types; i++) {
+        pg_typerow *t = &p->types[i];
+        t->oid = (Oid)strtoul(PQgetvalue(r, (int)i, 0), NULL, 10);
+        t->typtype = PQgetvalue(r, (int)i, 1)[0];
+        t->category = PQgetvalue(r, (int)i, 2)[0];
+        t->basetype = (Oid)strtoul(PQgetvalue(r, (int)i, 3), NULL, 10);
+        t->typmod = atoi(PQgetvalue(r, (int)i, 4));
+        t->elem = (Oid)strtoul(PQgetvalue(r, (int)i, 5), NULL, 10);
+        t->format = lh_xstrdup(PQgetvalue(r, (int)i, 6));
+    }
+    PQclear(r);
+    return 0;
+}
+
+static const pg_typerow *type_row(const pull *p, Oid oid)
+{
+    for (size_t i = 0; i < p->n_types; i++)
+        if (p->types[i].oid == oid) return &p->types[i];
+    return NULL;
+}
+
+/* Follow domains to their base type (a domain's own typmod wins). */
+static const pg_typerow *base_of(const pull *p, Oid oid, int *typmod)
+{
+    const pg_typerow *t = type_row(p, oid);
+    for (int depth = 0; t && t->typtype == 'd' && depth < 32; depth++) {
+        if (t->typmod >= 0) *typmod = t->typmod;
+        t = type_row(p, t->basetype);
+    }
+    return t;
+}
+
+static pg_kind scalar_kind(Oid oid, int typmod, int *prec, int *scale)
+{
+    switch (oid) {
+    case OID_BOOL:        return PK_BOOLEAN;
+    case OID_BYTEA:       return PK_BLOB;
+    case OID_INT2:        return PK_SMALLINT;
+    case OID_INT4:        return PK_INTEGER;
+    case OID_INT8:        return PK_BIGINT;
+    case OID_FLOAT4:      return PK_FLOAT;
+    case OID_FLOAT8:      return PK_DOUBLE;
+    case OID_JSON:
+    case OID_JSONB:       return PK_JSON;
+    case OID_DATE:        return PK_DATE;
+    case OID_TIME:        return PK_TIME;
+    case OID_TIMETZ:      return PK_TIMETZ;
+    case OID_TIMESTAMP:   return PK_TIMESTAMP;
+    case OID_TIMESTAMPTZ: return PK_TIMESTAMPTZ;
+    case OID_INTERVAL:    return PK_INTERVAL;
+    case OID_UUID:        return PK_UUID;
+    case OID_NUMERIC:
+        if (typmod >= 4) {
+            /* PostgreSQL 15 packs numeric(p,s) as ((p << 16) | (s & 0x7ff)) + 4,
+             * the scale sign-extended from 11 bits (it may be < 0 or > p). */
+            int t = typmod - 4, p = (t >> 16) & 0xffff, s = ((t & 0x7ff) ^ 1024) - 1024;
+            if (p >= 1 && p <= 38 && s >= 0 && s <= p) {
+                *prec = p;
+                *scale = s;
+                return PK_DECIMAL;
+            }
+        }
+        return PK_VARCHAR; /* exact text: no precision, > 38 digits, or a scale DuckDB lacks */
+    default:              return PK_VARCHAR; /* text-likes, enums and anything else: their text */
+    }
+}
+
+static void map_types(pull *p)
+{
+    for (size_t i = 0; i < p->n_cols; i++) {
+        pg_col *c = &p->cols[i];
+        int typmod = c->typmod;
+        const pg_typerow *t = base_of(p, c->type, &typmod);
+        Oid base = t ? t->oid : c->type;
+        if (t && t->category == 'A' && t->elem != 0) {
+            const pg_typerow *e = base_of(p, t->elem, &typmod);
+            if (e && e->category == 'A' && e->elem != 0) { /* a domain over an array, inside an array */
+                c->kind = PK_VARCHAR;
+                continue;
+            }
+            c->is_list = 1;
+            base = e ? e->oid : t->elem;
+        }
+        c->kind = scalar_kind(base, typmod, &c->prec, &c->scale);
+        if (p->key == (long)i) {
+            const pg_typerow *own = type_row(p, c->type);
+            p->key_type = lh_xstrdup(own ? own->format : "text");
+        }
+    }
+}
+
+/* ---- step 3: the COPY ---- */
+
+/* PostgreSQL side: the text for a value `x` of kind k. */
+static void pg_scalar_expr(lh_buf *b, pg_kind k, const char *x)
+{
+    switch (k) {
+    case PK_BLOB:
+        lh_buf_printf(b, "pg_catalog.encode(%s, 'hex')", x);
+        break;
+    case PK_INTERVAL:
+        /* months, days, microseconds: the interval's three fields */
+        lh_buf_printf(b,
+                      "((pg_catalog.date_part('year', %s) * 12 + pg_catalog.date_part('month', %s))::int8::text"
+                      " || ' ' || pg_catalog.date_part('day', %s)::int8::text || ' ' || "
+                      "(EXTRACT(epoch FROM %s - pg_catalog.date_trunc('day', %s)) * 1000000)::int8::text)",
+                      x, x, x, x, x);
+        break;
+    case PK_TIMETZ:
+        /* Parquet's TIME has no offset (DuckDB 1.4.4 writes the local time
+         * and drops it): send the same instant in UTC. */
+        lh_buf_printf(b, "(%s AT TIME ZONE 'UTC')::text", x);
+        break;
+    default:
+        lh_buf_printf(b, "%s::text", x);
+        break;
+    }
+}
+
+static void pg_column_expr(lh_buf *b, const pg_col *c, size_t i)
+{
+    char x[32];
+    snprintf(x, sizeof x, "q.c%zu", i + 1);
+    if (!c->is_list) {
+        if (c->kind == PK_BLOB || c->kind == PK_INTERVAL || c->kind == PK_TIMETZ)
+            pg_scalar_expr(b, c->kind, x);
+        else
+            lh_buf_puts(b, x); /* COPY's own text output */
+        return;
+    }
+    /* More than one dimension: a cast that fails on purpose, naming the
+     * column by position (array_ndims(x) keeps it from being folded). */
+    lh_buf_printf(b, "CASE WHEN %s IS NULL THEN NULL WHEN pg_catalog.array_ndims(%s) > 1 THEN "
+                     "pg_catalog.concat('" MULTIDIM_MARK " c%zu/', pg_catalog.array_ndims(%s))::int::text "
+                     "ELSE (SELECT COALESCE(pg_catalog.json_agg(", x, x, i + 1, x);
+    pg_scalar_expr(b, c->kind, "u.e");
+    lh_buf_printf(b, " ORDER BY u.o), '[]') FROM pg_catalog.unnest(%s) WITH ORDINALITY AS u(e, o))::text END", x);
+}
+
+static void build_copy(pull *p, lh_buf *sql)
+{
+    lh_buf_puts(sql, "COPY (SELECT ");
+    if (p->key >= 0) lh_buf_printf(sql, "q.c%ld::text, ", p->key + 1);
+    for (size_t i = 0; i < p->n_cols; i++) {
+        if (i) lh_buf_puts(sql, ", ");
+        pg_column_expr(sql, &p->cols[i], i);
+    }
+    lh_buf_printf(sql, " FROM %s q(", p->from.data);
+    for (size_t i = 0; i < p->n_cols; i++) lh_buf_printf(sql, "%sc%zu", i ? ", " : "", i + 1);
+    lh_buf_putc(sql, ')');
+    if (p->key >= 0) {
+        if (p->src->watermark) {
+            char *lit = PQescapeLiteral(p->conn, p->src->watermark, strlen(p->src->watermark));
+            lh_buf_printf(sql, " WHERE q.c%ld > %s::%s", p->key + 1, lit ? lit : "NULL", p->key_type);
+            PQfreemem(lit);
+        }
+        lh_buf_printf(sql, " ORDER BY q.c%ld NULLS FIRST", p->key + 1);
+    }
+    lh_buf_puts(sql, ") TO STDOUT WITH (FORMAT csv, FORCE_QUOTE *)");
+}
+
+/* The first CSV field of a row (FORCE_QUOTE: quoted unless NULL). */
+static int first_field(const char *row, int n, lh_buf *out)
+{
+    lh_buf_reset(out);
+    if (n <= 0 || row[0] != '"') return 0;
+    for (int i = 1; i < n; i++) {
+        if (row[i] == '"') {
+            if (i + 1 < n && row[i + 1] == '"') {
+                lh_buf_putc(out, '"');
+                i++;
+            } else {
+                return 1;
+            }
+        } else {
+            lh_buf_putc(out, row[i]);
+        }
+    }
+    return 1;
+}
+
+static int stream_copy(pull *p, FILE *f, lh_pg_progress progress, void *ctx, int64_t *rows, lh_buf *last_key,
+                       int *have_key, lh_err *err)
+{
+    lh_buf sql = LH_BUF_INIT;
+    build_copy(p, &sql);
+    int sent = PQsendQueryParams(p->conn, sql.data, 0, NULL, NULL, NULL, NULL, 0);
+    lh_buf_free(&sql);
+    if (!sent) return server_error(p, NULL, err);
+    PGresult *r = PQgetResult(p->conn);
+    if (PQresultStatus(r) != PGRES_COPY_OUT) {
+        int rc = server_error(p, r, err);
+        PQclear(r);
+        while ((r = PQgetResult(p->conn))) PQclear(r);
+        return rc;
+    }
+    PQclear(r);
+
+    int rc = 0, write_failed = 0;
+    *rows = 0;
+    *have_key = 0;
+    for (;;) {
+        char *buf = NULL;
+        int n = PQgetCopyData(p->conn, &buf, 0);
+        if (n < 0) break;
+        if (!write_failed && fwrite(buf, 1, (size_t)n, f) != (size_t)n) write_failed = 1;
+        if (p->key >= 0) *have_key = first_field(buf, n, last_key);
+        PQfreemem(buf);
+        if (++*rows % PROGRESS_EVERY == 0 && progress) progress(ctx, *rows, p->estimated);
+    }
+    /* -1: the COPY ended (its result follows); -2: the connection failed. */
+    while ((r = PQgetResult(p->conn))) {
+        if (!rc && PQresultStatus(r) != PGRES_COMMAND_OK) rc = server_error(p, r, err);
+        PQclear(r);
+        if (PQstatus(p->conn) == CONNECTION_BAD) break;
+    }
+    if (!rc && PQstatus(p->conn) == CONNECTION_BAD) rc = server_error(p, NULL, err);
+    if (!rc && write_failed)
+        rc = lh_err_set(err, LH_EIO, "write_failed", "writing the staging file for %s failed (disk full?)",
+                        source_name(p));
+    if (!rc && progress) progress(ctx, *rows, p->estimated);
+    return rc;
+}
+
+/* ---- step 4: DuckDB ---- */
+
+/* DuckDB side: the value of kind k from its PostgreSQL text `v`. */
+static void duck_scalar_expr(lh_buf *b, const pg_col *c, const char *v)
+{
+    switch (c->kind) {
+    case PK_VARCHAR:  lh_buf_puts(b, v); break;
+    case PK_SMALLINT: lh_buf_printf(b, "CAST(%s AS SMALLINT)", v); break;
+    case PK_INTEGER:  lh_buf_printf(b, "CAST(%s AS INTEGER)", v); break;
+    case PK_BIGINT:   lh_buf_printf(b, "CAST(%s AS BIGINT)", v); break;
+    case PK_FLOAT:    lh_buf_printf(b, "CAST(%s AS FLOAT)", v); break;
+    case PK_DOUBLE:   lh_buf_printf(b, "CAST(%s AS DOUBLE)", v); break;
+    case PK_DECIMAL:  lh_buf_printf(b, "CAST(%s AS DECIMAL(%d,%d))", v, c->prec, c->scale); break;
+    case PK_BOOLEAN:  lh_buf_printf(b, "CAST(%s AS BOOLEAN)", v); break;
+    case PK_TIME:     lh_buf_printf(b, "CAST(%s AS TIME)", v); break;
+    case PK_TIMETZ:   lh_buf_printf(b, "CAST(%s AS TIMETZ)", v); break;
+    case PK_UUID:     lh_buf_printf(b, "CAST(%s AS UUID)", v); break;
+    case PK_JSON:     lh_buf_printf(b, "CAST(%s AS JSON)", v); break;
+    case PK_BLOB:     lh_buf_printf(b, "unhex(%s)", v); break;
+    case PK_DATE:
+        lh_buf_printf(b, "CASE WHEN ends_with(%s, ' BC') THEN CAST(left(%s, length(%s) - 3) || ' (BC)' AS DATE) "
+                         "ELSE CAST(%s AS DATE) END", v, v, v, v);
+        break;
+    case PK_TIMESTAMP:
+        lh_buf_printf(b, "CASE WHEN ends_with(%s, ' BC') THEN CAST(split_part(%s, ' ', 1) || ' (BC)' AS DATE) + "
+                         "CAST(split_part(%s, ' ', 2) AS TIME) ELSE CAST(%s AS TIMESTAMP) END", v, v, v, v);
+        break;
+    case PK_TIMESTAMPTZ: /* the session is UTC: a BC value reads "... 12:00:00+00 BC" */
+        lh_buf_printf(b, "CASE WHEN ends_with(%s, ' BC') THEN CAST(CAST(split_part(%s, ' ', 1) || ' (BC)' AS DATE) + "
+                         "CAST(split_part(split_part(%s, ' ', 2), '+', 1) AS TIME) AS TIMESTAMPTZ) "
+                         "ELSE CAST(%s AS TIMESTAMPTZ) END", v, v, v, v);
+        break;
+    case PK_INTERVAL: {
+        /* Parquet's INTERVAL is three unsigned 32-bit fields: months, days,
+         * milliseconds. DuckDB refuses a negative one, but silently drops
+         * sub-millisecond digits and wraps a time part of 2^32 ms (about
+         * 1193 hours): refuse all three here, naming the column. */
+        lh_buf msg = LH_BUF_INIT;
+        lh_buf_printf(&msg, INTERVAL_MARK "%s", c->name);
+        lh_buf_printf(b, "CASE WHEN starts_with(%s, '-') OR contains(%s, ' -') OR "
+                         "CAST(split_part(%s, ' ', 3) AS BIGINT) %% 1000 <> 0 OR "
+                         "CAST(split_part(%s, ' ', 3) AS BIGINT) >= 4294967296000 THEN error(", v, v, v, v);
+        lh_sql_quote_literal(b, msg.data);
+        lh_buf_printf(b, ") ELSE to_months(CAST(split_part(%s, ' ', 1) AS INTEGER)) + to_days(CAST(split_part(%s, ' ', 2) "
+                         "AS INTEGER)) + to_microseconds(CAST(split_part(%s, ' ', 3) AS BIGINT)) END", v, v, v);
+        lh_buf_free(&msg);
+        break;
+    }
+    }
+}
+
+static void duck_column_expr(lh_buf *b, const pg_col *c, size_t i)
+{
+    char v[32];
+    snprintf(v, sizeof v, "c%zu", i + 1);
+    if (!c->is_list) {
+        duck_scalar_expr(b, c, v);
+        return;
+    }
+    lh_buf_printf(b, "list_transform(CAST(CAST(%s AS JSON) AS VARCHAR[]), lambda x: ", v);
+    duck_scalar_expr(b, c, "x");
+    lh_buf_putc(b, ')');
+}
+
+/* Parquet column names: PostgreSQL's, made unique as DuckDB sees them
+ * (case-insensitively) by suffixing _2, _3, ... */
+static void name_outputs(pull *p)
+{
+    for (size_t i = 0; i < p->n_cols; i++) {
+        lh_buf n = LH_BUF_INIT;
+        lh_buf_puts(&n, p->cols[i].name);
+        for (int k = 2;; k++) {
+            int clash = 0;
+            for (size_t j = 0; j < i && !clash; j++) clash = strcasecmp(p->cols[j].out_name, n.data) == 0;
+            if (!clash) break;
+            lh_buf_reset(&n);
+            lh_buf_printf(&n, "%s_%d", p->cols[i].name, k);
+        }
+        p->cols[i].out_name = lh_buf_detach(&n);
+    }
+}
+
+static int convert(pull *p, lh_engine_conn *c, const char *staging, const char *out_parquet, int64_t *rows,
+                   lh_err *err)
+{
+    name_outputs(p);
+    lh_buf sql = LH_BUF_INIT;
+    lh_buf_puts(&sql, "SELECT ");
+    for (size_t i = 0; i < p->n_cols; i++) {
+        if (i) lh_buf_puts(&sql, ", ");
+        duck_column_expr(&sql, &p->cols[i], i);
+        lh_buf_puts(&sql, " AS ");
+        lh_sql_quote_ident(&sql, p->cols[i].out_name);
+    }
+    lh_buf_puts(&sql, " FROM read_csv(");
+    lh_sql_quote_literal(&sql, staging);
+    lh_buf_puts(&sql, ", columns={");
+    if (p->key >= 0) lh_buf_puts(&sql, "'wm':'VARCHAR', ");
+    for (size_t i = 0; i < p->n_cols; i++) lh_buf_printf(&sql, "%s'c%zu':'VARCHAR'", i ? ", " : "", i + 1);
+    lh_buf_puts(&sql, "}, header=false, auto_detect=false, delim=',', quote='\"', escape='\"', nullstr='', "
+                      "allow_quoted_nulls=false, comment='', skip=0, strict_mode=true, max_line_size=" MAX_LINE_SIZE ")");
+    lh_err e;
+    int rc = lh_parquet_write(c, sql.data, out_parquet, rows, &e);
+    lh_buf_free(&sql);
+    if (!rc) return 0;
+    const char *iv = strstr(e.msg, INTERVAL_MARK);
+    if (iv) {
+        lh_buf name = LH_BUF_INIT;
+        for (const char *s = iv + strlen(INTERVAL_MARK); *s && *s != '\n'; s++) lh_buf_putc(&name, *s);
+        rc = lh_err_set(err, LH_EINVAL, "invalid_source",
+                        "column \"%s\" of %s holds an interval Parquet's INTERVAL cannot store (a negative interval, "
+                        "one finer than a millisecond, or a time part of 1193 hours or more); pull it in a query as extract(epoch FROM column) or "
+                        "column::text", name.data ? name.data : "?", source_name(p));
+        lh_buf_free(&name);
+        return rc;
+    }
+    if (strstr(e.msg, "Conversion Error"))
+        return lh_err_set(err, LH_EINVAL, "invalid_source",
+                          "a value of %s has no equivalent in the Parquet type its column maps to (a NaN in a "
+                          "numeric(p,s) column, or a date or time outside DuckDB's range): %s",
+                          source_name(p), e.msg);
+    return lh_err_set(err, e.status, e.code, "converting the rows pulled from %s: %s", source_name(p), e.msg);
+}
+
+/* ---- the pull ---- */
+
+static void pull_free(pull *p)
+{
+    if (p->conn) PQfinish(p->conn);
+    free(p->password);
+    lh_buf_free(&p->from);
+    for (size_t i = 0; i < p->n_cols; i++) {
+        free(p->cols[i].name);
+        free(p->cols[i].out_name);
+    }
+    free(p->cols);
+    for (size_t i = 0; i < p->n_types; i++) free(p->types[i].format);
+    free(p->types);
+    free(p->key_type);
+}
+
+int lh_pg_pull(lh_engine_conn *c, const lh_pg_source *src, const char *scratch_dir, const char *out_parquet,
+               lh_pg_progress progress, void *ctx, lh_pg_result *out, lh_err *err)
+{
+    assert(c && src && scratch_dir && out_parquet && out);
+    memset(out, 0, sizeof *out);
+    out->estimated_rows = -1;
+    int rc = check_source(src, err);
+    if (rc) return rc;
+
+    pull p = {.src = src, .key = -1, .estimated = -1};
+    lh_buf staging = LH_BUF_INIT, last_key = LH_BUF_INIT;
+    FILE *f = NULL;
+    int64_t streamed = 0, written = 0;
+    int have_key = 0;
+
+    if ((rc = pg_connect(&p, err)) || (rc = start_session(&p, err))) goto done;
+    if (src->table && *src->table) {
+        if ((rc = resolve_table(&p, err))) goto done;
+    } else {
+        query_from(&p.from, src->query);
+    }
+    if ((rc = probe_columns(&p, err)) || (rc = load_types(&p, err))) goto done;
+    map_types(&p);
+
+    lh_buf_printf(&staging, "%s/pg-pull-XXXXXX.csv", scratch_dir);
+    int fd = mkstemps(staging.data, 4);
+    if (fd < 0 || !(f = fdopen(fd, "wb"))) {
+        if (fd >= 0) close(fd);
+        else lh_buf_reset(&staging);
+        rc = lh_err_set(err, LH_EIO, "write_failed", "cannot create a staging file in %s", scratch_dir);
+        goto done;
+    }
+    setvbuf(f, NULL, _IOFBF, 1 << 20);
+    rc = stream_copy(&p, f, progress, ctx, &streamed, &last_key, &have_key, err);
+    if (fclose(f) != 0 && !rc)
+        rc = lh_err_set(err, LH_EIO, "write_failed", "writing the staging file for %s failed (disk full?)",
+                        source_name(&p));
+    f = NULL;
+    if (rc) goto done;
+    PQclear(PQexec(p.conn, "COMMIT"));
+    PQfinish(p.conn);
+    p.conn = NULL;
+
+    if ((rc = convert(&p, c, staging.data, out_parquet, &written, err))) goto done;
+    if (written != streamed) {
+        rc = lh_err_set(err, LH_EINTERNAL, "ingest_failed",
+                        "PostgreSQL sent %" PRId64 " rows of %s but %" PRId64 " reached the Parquet file",
+                        streamed, source_name(&p), written);
+        goto done;
+    }
+    lh_parquet_info info = {0};
+    if ((rc = lh_parquet_footer(c, out_parquet, &info, err))) goto done;
+    out->rows = written;
+    out->cols = info.cols;
+    out->n_cols = info.n_cols;
+    info.cols = NULL;
+    info.n_cols = 0;
+    lh_parquet_info_free(&info);
+    out->estimated_rows = p.estimated;
+    if (have_key)
+        out->watermark = lh_xstrdup(last_key.data ? last_key.data : "");
+    else if (src->watermark)
+        out->watermark = lh_xstrdup(src->watermark);
+
+done:
+    if (f) fclose(f);
+    if (staging.len) unlink(staging.data);
+    if (rc) unlink(out_parquet);
+    lh_buf_free(&staging);
+    lh_buf_free(&last_key);
+    pull_free(&p);
+    return rc;
+}
+
+void lh_pg_result_free(lh_pg_result *r)
+{
+    if (!r) return;
+    for (size_t i = 0; i < r->n_cols; i++) {
+        free(r->cols[i].name);
+        free(r->cols[i].type);
+    }
+    free(r->cols);
+    free(r->watermark);
+    memset(r, 0, sizeof *r);
+    r->estimated_rows = -1;
+}

@@ -1,0 +1,152 @@
+"""End-to-end: POST /ingest/db against a real PostgreSQL 15 server."""
+import json
+import os
+import time
+import unittest
+
+import lh
+import pgserver
+
+PASSWORD = "s3cret-Pa55"
+
+
+@unittest.skipUnless(pgserver.available(), "PostgreSQL 15 is not installed (scripts/setup.sh installs it)")
+class IngestDb(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.pg = pgserver.PgServer(hba_extra="local all app scram-sha-256").start()
+        cls.pg.psql(f"CREATE ROLE app LOGIN PASSWORD '{PASSWORD}'")
+        cls.pg.psql("CREATE TABLE people (id bigint PRIMARY KEY, name text, rate numeric(10,2), hired date, "
+                    "tags text[], updated_at timestamptz);"
+                    "INSERT INTO people SELECT g, 'person ' || g, g * 1.5, DATE '2024-01-01' + g, "
+                    "ARRAY['a', 'b'], TIMESTAMPTZ '2026-01-01 00:00:00+00' + g * INTERVAL '1 minute' "
+                    "FROM generate_series(1, 1000) g;"
+                    "GRANT SELECT ON people TO app")
+        cls.secrets = os.path.join(cls.pg.dir, "secrets.toml")
+        with open(cls.secrets, "w") as f:
+            f.write(f'[crm]\ndsn = "{cls.pg.uri("app", PASSWORD)}"\n')
+        os.chmod(cls.secrets, 0o600)
+        cls.srv = lh.Server(config=f'[storage]\nsecrets_file = "{cls.secrets}"\n').start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.cleanup()
+        cls.pg.stop()
+
+    def ingest(self, **body):
+        body.setdefault("async", False)
+        return self.srv.request("POST", "/ingest/db", body=body)
+
+    def wait(self, job):
+        for _ in range(300):
+            s = self.srv.get(f"/jobs/{job}").json()
+            if s["state"] != "running":
+                return s
+            time.sleep(0.1)
+        self.fail("job did not finish")
+
+    def rows(self, sql):
+        r = self.srv.request("POST", "/query/sql", body={"sql": sql})
+        self.assertEqual(r.status, 200, r)
+        return r.json()["rows"]
+
+    def test_table_pull_as_job(self):
+        r = self.ingest(dsn=self.pg.dsn, table="people", dataset="people", **{"async": True})
+        self.assertEqual(r.status, 202, r)
+        s = self.wait(r.json()["job_id"])
+        self.assertEqual(s["state"], "succeeded", s)
+        self.assertEqual(s["result"]["rows"], 1000)
+        self.assertEqual(s["rows"], 1000)
+        self.assertEqual(self.rows("SELECT count(*), sum(rate), min(hired), max(id) FROM people"),
+                         [[1000, 750750.0, "2024-01-02", 1000]])
+        types = {c["name"]: c["type"] for c in self.srv.get("/catalog/datasets/people").json()["columns"]}
+        self.assertEqual(types["rate"], "DECIMAL(10,2)")
+        self.assertEqual(types["tags"], "VARCHAR[]")
+        self.assertEqual(types["updated_at"], "TIMESTAMP WITH TIME ZONE")
+        lin = self.srv.get("/catalog/datasets/people").json()["lineage"][-1]
+        self.assertEqual(lin["source_system"], "postgresql")
+        self.assertEqual(lin["table"], "people")
+
+    def test_query_source_and_incremental(self):
+        r = self.ingest(dsn=self.pg.dsn, query="SELECT id, name FROM people WHERE id <= 10", dataset="ten")
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(r.json()["rows"], 10)
+        r = self.ingest(dsn=self.pg.dsn, table="people", dataset="inc", key_column="id")
+        self.assertEqual((r.status, r.json()["rows"]), (201, 1000), r)
+        self.assertEqual(r.json()["watermark"], "1000")
+        self.pg.psql("INSERT INTO people SELECT g, 'late ' || g, 1, DATE '2025-01-01', '{}', now() "
+                     "FROM generate_series(1001, 1025) g")
+        try:
+            r = self.ingest(dsn=self.pg.dsn, table="people", dataset="inc", key_column="id", mode="append")
+            self.assertEqual(r.status, 201, r)
+            self.assertEqual((r.json()["rows"], r.json()["row_count"], r.json()["incremental"]), (25, 1025, True))
+            r = self.ingest(dsn=self.pg.dsn, table="people", dataset="inc", key_column="id", mode="append")
+            self.assertEqual((r.status, r.json().get("unchanged")), (201, True))
+            self.assertEqual(self.rows("SELECT count(*), count(DISTINCT id) FROM inc"), [[1025, 1025]])
+            self.assertEqual(self.rows("SELECT tags FROM inc WHERE id = 1001"), [[[]]])
+        finally:
+            self.pg.psql("DELETE FROM people WHERE id > 1000")
+
+    def test_secret_ref_and_password_never_shown(self):
+        r = self.ingest(secret_ref="crm", table="people", dataset="via_secret")
+        self.assertEqual(r.status, 201, r)
+        seen = [json.dumps(r.json()), self.srv.get("/catalog/datasets/via_secret").body.decode(),
+                self.srv.get("/jobs").body.decode()]
+        uri = self.pg.uri("app", PASSWORD)
+        r = self.ingest(dsn=uri, table="people", dataset="via_uri", **{"async": True})
+        s = self.wait(r.json()["job_id"])
+        self.assertEqual(s["state"], "succeeded", s)
+        d = self.srv.get("/catalog/datasets/via_uri").json()
+        self.assertIn("***", d["lineage"][-1]["dsn"])
+        seen += [json.dumps(s), json.dumps(d), self.srv.read_log()]
+        bad = self.ingest(dsn=self.pg.uri("app", PASSWORD + "x"), table="people", dataset="nope")
+        self.assertEqual((bad.status, lh.error_code(bad)), (403, "pg_auth_failed"), bad)
+        seen.append(bad.body.decode())
+        for text in seen:
+            self.assertNotIn(PASSWORD, text)
+
+    def test_cli_direct_and_via_server(self):
+        data = os.path.join(self.srv.tmp, "cli-data")
+        env = {"LAKEHOUSE_URL": "http://127.0.0.1:9", "LAKEHOUSE_STORAGE_SECRETS_FILE": self.secrets}
+        r = lh.run_cli("ingest-db", "--secret-ref", "crm", "--query", "SELECT id, name FROM people WHERE id <= 5",
+                       "--dataset", "five", "--data-dir", data, env=env, cwd=self.srv.tmp)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["rows"], 5)
+        self.assertNotIn(PASSWORD, r.stdout + r.stderr)
+        url = f"http://127.0.0.1:{self.srv.port}"
+        r = lh.run_cli("ingest-db", "--dsn", self.pg.dsn, "--table", "people", "--dataset", "cli_people",
+                       "--server", url, cwd=self.srv.tmp)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["rows"], 1000)
+        r = lh.run_cli("ingest-db", "--dsn", self.pg.dsn, "--table", "no_such", "--dataset", "x", "--server", url,
+                       cwd=self.srv.tmp)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no_such", r.stderr)
+        self.assertEqual(lh.run_cli("ingest-db", "--table", "t", "--dataset", "x").returncode, 2)
+
+    def test_errors_are_clear_and_commit_nothing(self):
+        cases = [
+            (dict(dsn=self.pg.dsn, table="no_such_table", dataset="e1"), 404, "pg_table_not_found"),
+            (dict(dsn="host=/nonexistent/socket/dir dbname=x connect_timeout=2", table="t", dataset="e2"), 503, "pg_unreachable"),
+            (dict(dsn=f"host=x user=u password={PASSWORD} dangling", table="t", dataset="e3"), 400, "invalid_dsn"),
+            (dict(dsn="postgresql://u:pw@host:notaport/db", table="t", dataset="e3b"), 503, "pg_unreachable"),
+            (dict(dsn=self.pg.dsn, query="SELECT pg_sleep(5)", timeout_ms=200, dataset="e4"), 504, "pg_statement_timeout"),
+            (dict(dsn=self.pg.dsn, table="people", dataset="e5", key_column="nope"), 404, "pg_column_not_found"),
+            (dict(dsn=self.pg.dsn, table="people", query="SELECT 1", dataset="e6"), 400, "invalid_source"),
+            (dict(table="people", dataset="e7"), 400, "invalid_source"),
+            (dict(dsn=self.pg.dsn, table="people"), 400, "missing_parameter"),
+            (dict(dsn=self.pg.dsn, table="people", dataset="Bad-Name"), 400, "invalid_dataset_name"),
+            (dict(dsn=self.pg.dsn, table="people", dataset="e8", bogus=1), 400, "invalid_parameter"),
+            (dict(secret_ref="missing", table="people", dataset="e9"), 400, "secret_ref_unknown"),
+        ]
+        for body, status, code in cases:
+            r = self.ingest(**body)
+            self.assertEqual((r.status, lh.error_code(r)), (status, code), f"{body}: {r}")
+            self.assertNotIn(PASSWORD, r.body.decode())
+            if "dataset" in body:
+                self.assertEqual(self.srv.get(f"/catalog/datasets/{body['dataset']}").status, 404)
+        self.assertEqual(self.srv.get("/catalog/orphans").json()["count"], 0)
+
+
+if __name__ == "__main__":
+    lh.main()
