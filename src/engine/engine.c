@@ -160,6 +160,8 @@ int lh_engine_open(const lh_engine_opts *opts, lh_engine **out, lh_err *err)
         return rc;
     if (opts && opts->temp_dir && *opts->temp_dir && (rc = set_opt(&cfg, "temp_directory", opts->temp_dir, err)))
         return rc;
+    if (opts && opts->bulk_writes && (rc = set_opt(&cfg, "preserve_insertion_order", "false", err)))
+        return rc;
 
     lh_engine *e = lh_xcalloc(1, sizeof *e);
     char *open_err = NULL;

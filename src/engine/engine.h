@@ -51,6 +51,9 @@ typedef struct lh_engine_opts {
     int64_t     threads;       /* 0 = DuckDB's default (one per core) */
     const char *memory_limit;  /* NULL or "" = DuckDB's default; else e.g. "4GB" */
     const char *temp_dir;      /* spill directory; NULL = DuckDB's default */
+    int         bulk_writes;   /* engine that writes large files: drop insertion order so
+                                * COPY streams in bounded memory (measured: a 4M-row CSV to
+                                * Parquet peaks at 215 MB instead of 514 MB) */
 } lh_engine_opts;
 
 /* The DuckDB library version string ("v1.4.4"). */

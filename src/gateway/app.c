@@ -41,7 +41,7 @@ int lh_app_open(const lh_config *cfg, const char *version, lh_app **out, lh_err 
     if (rc) { lh_err_prefix(err, "storage"); goto fail; }
     app->scratch_dir = scratch_dir(cfg, app->reg);
     lh_engine_opts eo = {.threads = cfg->engine_threads, .memory_limit = cfg->engine_memory_limit,
-                         .temp_dir = app->scratch_dir};
+                         .temp_dir = app->scratch_dir, .bulk_writes = 1};
     if ((rc = lh_engine_open(&eo, &app->engine, err))) { lh_err_prefix(err, "engine"); goto fail; }
     lh_catalog_opts co = {.reg = app->reg, .engine = app->engine, .scratch_dir = app->scratch_dir};
     if ((rc = lh_catalog_open(&co, &app->cat, err))) { lh_err_prefix(err, "catalog"); goto fail; }
