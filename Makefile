@@ -1,5 +1,6 @@
 # The two commands: `make run` and `make test` (see README.md).
 # CMake does the building; this file only sequences set-up, builds and runs.
+MAKEFLAGS += --no-print-directory
 JOBS  ?= $(shell nproc)
 HOST  ?= 127.0.0.1
 PORT  ?= 3100
