@@ -265,13 +265,30 @@ static const char SQL_USAGE[] =
     "Run one read-only SQL statement over the datasets and print the result (a table by\n"
     "default). Uses the server at --server when one answers, else the data directory.\n";
 
+/* Display width: characters, not bytes (UTF-8 continuation bytes do not count). */
+static size_t width_of(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++) n += ((unsigned char)*s & 0xc0) != 0x80;
+    return n;
+}
+
+static void print_cell(const char *s, size_t w, int right, int first)
+{
+    size_t pad = w - width_of(s);
+    printf("%s", first ? "" : " | ");
+    if (right) printf("%*s", (int)pad, "");
+    fputs(s, stdout);
+    if (!right) printf("%*s", (int)pad, "");
+}
+
 static void print_table(json_t *j)
 {
     json_t *cols = json_object_get(j, "columns"), *rows = json_object_get(j, "rows");
     size_t nc = json_array_size(cols), nr = json_array_size(rows);
     size_t *w = lh_xcalloc(nc ? nc : 1, sizeof *w);
     char ***cells = lh_xcalloc(nr ? nr : 1, sizeof *cells);
-    for (size_t c = 0; c < nc; c++) w[c] = strlen(json_string_value(json_object_get(json_array_get(cols, c), "name")));
+    for (size_t c = 0; c < nc; c++) w[c] = width_of(json_string_value(json_object_get(json_array_get(cols, c), "name")));
     for (size_t r = 0; r < nr; r++) {
         cells[r] = lh_xcalloc(nc ? nc : 1, sizeof **cells);
         for (size_t c = 0; c < nc; c++) {
@@ -279,13 +296,17 @@ static void print_table(json_t *j)
             char *s = json_is_string(v) ? lh_xstrdup(json_string_value(v)) : json_is_null(v) ? lh_xstrdup("NULL")
                     : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(15));
             for (char *p = s; *p; p++) if (*p == '\n' || *p == '\r' || *p == '\t') *p = ' ';
-            if (strlen(s) > 60) strcpy(s + 57, "...");
+            if (width_of(s) > 60) {
+                size_t k = 0, chars = 0;  /* cut after 57 characters, on a character boundary */
+                while (s[k] && chars < 57) { k++; while (((unsigned char)s[k] & 0xc0) == 0x80) k++; chars++; }
+                strcpy(s + k, "...");
+            }
             cells[r][c] = s;
-            if (strlen(s) > w[c]) w[c] = strlen(s);
+            if (width_of(s) > w[c]) w[c] = width_of(s);
         }
     }
     for (size_t c = 0; c < nc; c++)
-        printf("%s%-*s", c ? " | " : "", (int)w[c], json_string_value(json_object_get(json_array_get(cols, c), "name")));
+        print_cell(json_string_value(json_object_get(json_array_get(cols, c), "name")), w[c], 0, c == 0);
     putchar('\n');
     for (size_t c = 0; c < nc; c++) {
         printf("%s", c ? "-+-" : "");
@@ -295,8 +316,7 @@ static void print_table(json_t *j)
     for (size_t r = 0; r < nr; r++) {
         for (size_t c = 0; c < nc; c++) {
             json_t *v = json_array_get(json_array_get(rows, r), c);
-            int right = json_is_number(v);
-            printf("%s%*s", c ? " | " : "", right ? (int)w[c] : -(int)w[c], cells[r][c]);
+            print_cell(cells[r][c], w[c], json_is_number(v), c == 0);
             free(cells[r][c]);
         }
         putchar('\n');

@@ -376,6 +376,8 @@ class RestartAndCli(unittest.TestCase):
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertIn("Ana López", r.stdout)
             self.assertIn("(3 rows)", r.stdout)
+            table = r.stdout.splitlines()[:-1]  # header, rule, rows: aligned by characters, not bytes
+            self.assertEqual(len({len(l.rstrip()) for l in table[:2]} | {len(l) for l in table}), 1, table)
             r = lh.run_cli("sql", "SELECT 1/0 AS x FROM people WHERE nope", "--data-dir", srv.data_dir, env=env, cwd=srv.tmp)
             self.assertNotEqual(r.returncode, 0)
             srv.start()
