@@ -71,9 +71,11 @@
 #define CONNECT_TIMEOUT  "10"
 #define MULTIDIM_MARK    "lakehouse: multidimensional array"
 #define INTERVAL_MARK    "lakehouse: interval Parquet cannot hold in column "
-/* read_csv refuses lines longer than this (DuckDB's default is 2 MB; a
- * jsonb or bytea value alone can be larger). */
-#define MAX_LINE_SIZE    "268435456"
+/* read_csv's line limit. DuckDB sizes its read buffers from it, so it is
+ * set per pull from the longest row actually streamed, never below
+ * DuckDB's default of 2 MB: measured on a 4M-row table, a fixed 256 MB
+ * limit made the conversion peak at 840 MB, 2 MB at 279 MB. */
+#define MIN_LINE_SIZE    ((size_t)2 << 20)
 
 /* Built-in type OIDs (pg_type.dat; stable across PostgreSQL versions). */
 enum {
@@ -116,6 +118,7 @@ typedef struct pull {
     long      key;           /* index of the key/updated column, -1 if none */
     char     *key_type;      /* format_type of the key column */
     int64_t   estimated;
+    size_t    longest_row;   /* bytes, as streamed (sizes read_csv's buffers) */
     pg_typerow *types;
     size_t    n_types;
 } pull;
@@ -641,6 +644,7 @@ static int stream_copy(pull *p, FILE *f, lh_pg_progress progress, void *ctx, int
         int n = PQgetCopyData(p->conn, &buf, 0);
         if (n < 0) break;
         if (!write_failed && fwrite(buf, 1, (size_t)n, f) != (size_t)n) write_failed = 1;
+        if ((size_t)n > p->longest_row) p->longest_row = (size_t)n;
         if (p->key >= 0) *have_key = first_field(buf, n, last_key);
         PQfreemem(buf);
         if (++*rows % PROGRESS_EVERY == 0 && progress) progress(ctx, *rows, p->estimated);
@@ -758,8 +762,11 @@ static int convert(pull *p, lh_engine_conn *c, const char *staging, const char *
     lh_buf_puts(&sql, ", columns={");
     if (p->key >= 0) lh_buf_puts(&sql, "'wm':'VARCHAR', ");
     for (size_t i = 0; i < p->n_cols; i++) lh_buf_printf(&sql, "%s'c%zu':'VARCHAR'", i ? ", " : "", i + 1);
+    size_t line = MIN_LINE_SIZE;
+    while (line < p->longest_row + 1024) line *= 2;
     lh_buf_puts(&sql, "}, header=false, auto_detect=false, delim=',', quote='\"', escape='\"', nullstr='', "
-                      "allow_quoted_nulls=false, comment='', skip=0, strict_mode=true, max_line_size=" MAX_LINE_SIZE ")");
+                      "allow_quoted_nulls=false, comment='', skip=0, strict_mode=true, ");
+    lh_buf_printf(&sql, "max_line_size=%zu)", line);
     lh_err e;
     int rc = lh_parquet_write(c, sql.data, out_parquet, rows, &e);
     lh_buf_free(&sql);
