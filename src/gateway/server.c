@@ -37,8 +37,11 @@ struct lh_gateway {
     uint16_t           port;
 };
 
-/* How much of an oversize body we read and throw away so that the client,
- * which is still writing it, can read our 413 (see access_cb). */
+/* How much of a refused body we read and throw away so that the client,
+ * which is still writing it, can read our answer (see access_cb): a
+ * declared oversize body up to its declared length when that is at most
+ * this far past the limit, otherwise this much past the point of failure;
+ * then the connection is dropped. */
 #define DRAIN_CAP ((uint64_t)64 << 20)
 
 typedef struct reqstate {
@@ -46,6 +49,7 @@ typedef struct reqstate {
     lh_resp   resp;
     int64_t   t0;
     int       failed;     /* resp holds an error; discard the rest of the body */
+    uint64_t  drain_until; /* ...up to this many body bytes, then drop the connection */
     int       queued;     /* a response was queued */
     int       began;      /* body_begin ran */
     int       streaming;
@@ -211,11 +215,15 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
                 return MHD_YES;
             }
             rs->failed = 1;
+            rs->drain_until = strtoull(cl, NULL, 10);
             return MHD_YES;
         }
         if (rs->streaming) {
             rs->began = 1;
-            if (rs->req.route->body_begin && rs->req.route->body_begin(&rs->req, &rs->resp)) rs->failed = 1;
+            if (rs->req.route->body_begin && rs->req.route->body_begin(&rs->req, &rs->resp)) {
+                rs->failed = 1;
+                rs->drain_until = DRAIN_CAP;
+            }
         }
         return MHD_YES;
     }
@@ -228,17 +236,21 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
         rs->req.body_bytes += n;
         if (rs->failed) {
             /* discarding; past the cap stop reading and drop the connection */
-            return rs->req.body_bytes > rs->limit + DRAIN_CAP ? MHD_NO : MHD_YES;
+            return rs->req.body_bytes > rs->drain_until ? MHD_NO : MHD_YES;
         }
         if (rs->req.body_bytes > rs->limit) {
             resp_reset(&rs->resp);
             lh_resp_errorf(&rs->resp, 413, "body_too_large", "request body exceeds the limit of %llu bytes (server.%s)",
                            (unsigned long long)rs->limit, rs->streaming ? "max_upload_bytes" : "max_body_bytes");
             rs->failed = 1;
+            rs->drain_until = rs->req.body_bytes + DRAIN_CAP;
             return MHD_YES;
         }
         if (rs->streaming) {
-            if (rs->req.route->body_chunk(&rs->req, upload_data, n, &rs->resp)) rs->failed = 1;
+            if (rs->req.route->body_chunk(&rs->req, upload_data, n, &rs->resp)) {
+                rs->failed = 1;
+                rs->drain_until = rs->req.body_bytes + DRAIN_CAP;
+            }
         } else {
             lh_buf_append(&rs->req.body, upload_data, n);
         }

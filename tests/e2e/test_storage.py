@@ -195,6 +195,29 @@ class StorageTest(unittest.TestCase):
         tmpdir = os.path.join(self.srv.data_dir, ".lakehouse", "tmp")
         self.assertEqual(os.listdir(tmpdir) if os.path.isdir(tmpdir) else [], [])
 
+    def test_refused_upload_is_not_drained_forever(self):
+        # An upload refused at its start (unknown bucket) is read and thrown
+        # away for a while so a plain client can read the answer, then the
+        # server hangs up instead of swallowing the whole body.
+        import socket
+        srv = lh.Server().start()  # default limits: 5 GiB uploads
+        self.addCleanup(srv.cleanup)
+        s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        s.sendall(b"PUT " + OBJ.format("nope", "big.bin").encode() +
+                  b" HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+        chunk = b"%x\r\n" % (1 << 20) + b"z" * (1 << 20) + b"\r\n"
+        sent = 0
+        try:
+            for _ in range(200):  # 200 MiB offered
+                s.sendall(chunk)
+                sent += 1
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        finally:
+            s.close()
+        self.assertLess(sent, 200, "the server read a 200 MiB body for a request it had refused")
+        self.assertEqual(srv.get("/health").status, 200)
+
     def test_s3_bucket_is_reported_unavailable(self):
         r = self.get("eu", "k")
         self.assertEqual(r.status, 503)
