@@ -16,8 +16,10 @@
  * binding or starting the query come back as a proper 4xx.
  *
  * A Parquet result is written by the query engine itself (COPY of the
- * validated SELECT) into a private directory whose name is random and
- * unknown to users, then streamed and deleted.
+ * validated SELECT) into the engine's own export directory, then streamed
+ * and deleted. That directory and the engine's spill directory are
+ * readable from SQL (DuckDB allows its temp directory); staged uploads,
+ * manifests and journals are not.
  *
  * Thread-safety: queries may run concurrently (each has its own
  * connection); a lh_query_run is used by one thread at a time.
@@ -66,8 +68,5 @@ int  lh_query_start(lh_query_service *q, const lh_query_req *req, lh_query_run *
 int64_t     lh_query_read(lh_query_run *run, char *buf, size_t max);
 const char *lh_query_content_type(const lh_query_run *run);
 void        lh_query_run_free(lh_query_run *run);
-
-/* Views currently defined (for tests and /health). */
-size_t lh_query_view_count(lh_query_service *q);
 
 #endif

@@ -11,7 +11,9 @@ struct lh_query_service {
     lh_engine      *engine;
     lh_engine_conn *ddl;      /* view maintenance, serialised by ddl_mu */
     pthread_mutex_t ddl_mu;
-    char           *exports;  /* private, unguessable directory for Parquet results */
+    char           *own;      /* this engine's directory inside the scratch area */
+    char           *spill;    /* own/spill: DuckDB's temp directory */
+    char           *exports;  /* own/exports: Parquet results, streamed then deleted */
 };
 
 #endif

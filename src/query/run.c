@@ -126,7 +126,7 @@ static void put_json_string(lh_buf *b, const char *s)
 }
 
 /* format=parquet: let the engine write the validated SELECT (limited) to a
- * file in the private export directory. The statement is first turned into
+ * file in its export directory. The statement is first turned into
  * DuckDB's own canonical text (json_serialize_sql then json_deserialize_sql,
  * which accept only SELECTs), so trailing semicolons and comments are gone
  * and wrapping it as a subquery cannot change what it does. */

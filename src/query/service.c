@@ -83,20 +83,32 @@ int lh_query_open(const lh_query_opts *opts, lh_query_service **out, lh_err *err
     lh_query_service *q = lh_xcalloc(1, sizeof *q);
     q->cat = opts->cat;
     pthread_mutex_init(&q->ddl_mu, NULL);
-    lh_engine_opts eo = {.threads = opts->threads, .memory_limit = opts->memory_limit, .temp_dir = opts->temp_dir};
-    int rc = lh_engine_open(&eo, &q->engine, err);
-    if (!rc && opts->temp_dir) {
-        /* Parquet results are written here by the engine; the random name
-         * keeps user SQL, which may read allowed directories, from finding
-         * other queries' results. */
+    /* The query engine gets directories of its own inside the scratch
+     * area: DuckDB makes its spill directory readable to SQL, and the
+     * export directory must be; neither may be the scratch directory
+     * itself, where uploads are staged before they are committed. Their
+     * names are visible to SQL (current_setting('allowed_directories')):
+     * what they hold is query output over datasets every caller can read. */
+    if (opts->temp_dir) {
         char hex[33], abs[PATH_MAX];
         lh_hex_id(hex, 16);
         lh_buf d = LH_BUF_INIT;
-        lh_buf_printf(&d, "%s/exports-%s", opts->temp_dir, hex);
-        if (mkdir(d.data, 0700) == 0 && realpath(d.data, abs)) q->exports = lh_xstrdup(abs);
-        else lh_warn("query: no directory for Parquet results (%s); format=parquet is unavailable", d.data);
+        lh_buf_printf(&d, "%s/query-%s", opts->temp_dir, hex);
+        if (mkdir(d.data, 0700) == 0 && realpath(d.data, abs)) {
+            q->own = lh_xstrdup(abs);
+            lh_buf_reset(&d);
+            lh_buf_printf(&d, "%s/spill", abs);
+            if (mkdir(d.data, 0700) == 0) q->spill = lh_buf_detach(&d);
+            lh_buf_reset(&d);
+            lh_buf_printf(&d, "%s/exports", abs);
+            if (mkdir(d.data, 0700) == 0) q->exports = lh_buf_detach(&d);
+        }
         lh_buf_free(&d);
+        if (!q->exports) lh_warn("query: no directory for Parquet results under %s; format=parquet is unavailable",
+                                 opts->temp_dir);
     }
+    lh_engine_opts eo = {.threads = opts->threads, .memory_limit = opts->memory_limit, .temp_dir = q->spill};
+    int rc = lh_engine_open(&eo, &q->engine, err);
     if (!rc) rc = lh_engine_connect(q->engine, &q->ddl, err);
     lh_dataset **all = NULL;
     size_t n = 0;
@@ -144,24 +156,14 @@ void lh_query_free(lh_query_service *q)
     if (!q) return;
     lh_engine_conn_free(q->ddl);
     lh_engine_free(q->engine);
-    if (q->exports) {
-        rmdir(q->exports);
-        free(q->exports);
-    }
+    if (q->exports) rmdir(q->exports);
+    if (q->spill) rmdir(q->spill);
+    if (q->own) rmdir(q->own);
+    free(q->exports);
+    free(q->spill);
+    free(q->own);
     pthread_mutex_destroy(&q->ddl_mu);
     free(q);
-}
-
-size_t lh_query_view_count(lh_query_service *q)
-{
-    lh_buf out = LH_BUF_INIT;
-    lh_err e;
-    pthread_mutex_lock(&q->ddl_mu);
-    int rc = lh_engine_query_text(q->ddl, "SELECT count(*) FROM duckdb_views() WHERE NOT internal", &out, &e);
-    pthread_mutex_unlock(&q->ddl_mu);
-    size_t n = rc ? 0 : (size_t)strtoull(out.data, NULL, 10);
-    lh_buf_free(&out);
-    return n;
 }
 
 int lh_qformat_parse(const char *s, lh_qformat *out, lh_err *err)

@@ -260,6 +260,8 @@ class CoreLoop(unittest.TestCase):
 
     def test_sandbox_refuses_escapes(self):
         self.ingest("sb", "a\n1\n")
+        with open(os.path.join(self.srv.data_dir, ".lakehouse", "scratch", "staged.csv"), "w") as f:
+            f.write("secret\nnot yours\n")
         escapes = [
             "SELECT * FROM read_csv('/etc/passwd')",
             "SELECT * FROM read_text('/etc/hostname')",
@@ -281,6 +283,8 @@ class CoreLoop(unittest.TestCase):
             "DROP VIEW sb",
             f"SELECT * FROM read_parquet('{self.srv.data_dir}/_catalog/sb/v000000000001.parquet')",
             f"SELECT * FROM read_text('{self.srv.data_dir}/_journal/events/x')",
+            # staged uploads wait in the scratch area before their commit
+            f"SELECT * FROM read_csv('{os.path.realpath(self.srv.data_dir)}/.lakehouse/scratch/staged.csv')",
         ]
         for s in escapes:
             r = self.sql(s)
