@@ -33,26 +33,40 @@ typedef struct data_flags {
     const char  *dataset, *format, *mode, *owner, *description, *tags;
     const char  *out_format;
     const char  *scale, *seed;
-    int64_t      limit;
+    const char  *dsn, *secret_ref, *table, *query, *key_column, *updated_column;
+    int64_t      limit, timeout_ms;
     int          if_empty, quiet;
 } data_flags;
 
-static int parse(int argc, char **argv, const char *usage, data_flags *f)
+/* Parse the options of a data subcommand. `accepts` lists the short codes
+ * (see opts) the subcommand takes: any other option is a usage error
+ * rather than silently ignored. --help is always accepted. */
+static int parse(int argc, char **argv, const char *usage, const char *accepts, data_flags *f)
 {
     static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"data-dir", required_argument, NULL, 'd'},
-        {"server", required_argument, NULL, 's'}, {"dataset", required_argument, NULL, 'D'},
-        {"format", required_argument, NULL, 'f'}, {"mode", required_argument, NULL, 'm'},
-        {"owner", required_argument, NULL, 'o'},  {"description", required_argument, NULL, 'e'},
-        {"tags", required_argument, NULL, 't'},   {"limit", required_argument, NULL, 'l'},
-        {"scale", required_argument, NULL, 'S'},  {"seed", required_argument, NULL, 'R'},
-        {"if-empty", no_argument, NULL, 'E'},     {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"config", required_argument, NULL, 'c'},     {"data-dir", required_argument, NULL, 'd'},
+        {"server", required_argument, NULL, 's'},     {"dataset", required_argument, NULL, 'D'},
+        {"format", required_argument, NULL, 'f'},     {"mode", required_argument, NULL, 'm'},
+        {"owner", required_argument, NULL, 'o'},      {"description", required_argument, NULL, 'e'},
+        {"tags", required_argument, NULL, 't'},       {"limit", required_argument, NULL, 'l'},
+        {"scale", required_argument, NULL, 'S'},      {"seed", required_argument, NULL, 'R'},
+        {"if-empty", no_argument, NULL, 'E'},         {"quiet", no_argument, NULL, 'q'},
+        {"dsn", required_argument, NULL, 'n'},        {"secret-ref", required_argument, NULL, 'r'},
+        {"table", required_argument, NULL, 'T'},      {"query", required_argument, NULL, 'Q'},
+        {"key-column", required_argument, NULL, 'k'}, {"updated-column", required_argument, NULL, 'u'},
+        {"timeout-ms", required_argument, NULL, 'w'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
     };
     memset(f, 0, sizeof *f);
-    int c;
+    int c, li = -1;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hq", opts, &li)) != -1) {
+        if (c != 'h' && c != '?' && !strchr(accepts, c)) {
+            fprintf(stderr, "lakehouse %s: %s does not take --%s\n%s", argv[0], argv[0],
+                    li >= 0 ? opts[li].name : "that option", usage);
+            return LH_EXIT_USAGE;
+        }
+        li = -1;
         switch (c) {
         case 'c': f->common.config = optarg; break;
         case 'd': f->common.data_dir = optarg; break;
@@ -68,6 +82,13 @@ static int parse(int argc, char **argv, const char *usage, data_flags *f)
         case 'R': f->seed = optarg; break;
         case 'E': f->if_empty = 1; break;
         case 'q': f->quiet = 1; break;
+        case 'n': f->dsn = optarg; break;
+        case 'r': f->secret_ref = optarg; break;
+        case 'T': f->table = optarg; break;
+        case 'Q': f->query = optarg; break;
+        case 'k': f->key_column = optarg; break;
+        case 'u': f->updated_column = optarg; break;
+        case 'w': f->timeout_ms = atoll(optarg); break;
         case 'h': fputs(usage, stdout); return LH_EXIT_OK;
         default: fputs(usage, stderr); return LH_EXIT_USAGE;
         }
@@ -237,7 +258,7 @@ static int ingest_local(lh_app *app, const char *file, const data_flags *f, cons
 int lh_cmd_ingest(int argc, char **argv)
 {
     data_flags f;
-    int rc = parse(argc, argv, INGEST_USAGE, &f);
+    int rc = parse(argc, argv, INGEST_USAGE, "cdsDfmoetq", &f);
     if (rc >= 0) return rc;
     if (optind != argc - 1 || !f.dataset) {
         fprintf(stderr, "lakehouse ingest: give one FILE and --dataset NAME\n%s", INGEST_USAGE);
@@ -359,7 +380,7 @@ static int sql_local(lh_app *app, const char *sql, const char *fmt, int64_t limi
 int lh_cmd_sql(int argc, char **argv)
 {
     data_flags f;
-    int rc = parse(argc, argv, SQL_USAGE, &f);
+    int rc = parse(argc, argv, SQL_USAGE, "cdsfl", &f);
     if (rc >= 0) return rc;
     if (optind != argc - 1) { fprintf(stderr, "lakehouse sql: give one SQL statement\n%s", SQL_USAGE); return LH_EXIT_USAGE; }
     const char *sql = argv[optind], *fmt = f.out_format ? f.out_format : "table";
@@ -419,7 +440,7 @@ static const char DEMO_USAGE[] =
 int lh_cmd_demo(int argc, char **argv)
 {
     data_flags f;
-    int rc = parse(argc, argv, DEMO_USAGE, &f);
+    int rc = parse(argc, argv, DEMO_USAGE, "cdsSRE", &f);
     if (rc >= 0) return rc;
     if (optind != argc) { fprintf(stderr, "lakehouse demo: unexpected argument \"%s\"\n", argv[optind]); return LH_EXIT_USAGE; }
     double scale = f.scale ? atof(f.scale) : 1.0;
@@ -500,41 +521,12 @@ static const char INGEST_DB_USAGE[] =
 
 int lh_cmd_ingest_db(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"dsn", required_argument, NULL, 'n'},        {"secret-ref", required_argument, NULL, 'r'},
-        {"table", required_argument, NULL, 'T'},      {"query", required_argument, NULL, 'Q'},
-        {"dataset", required_argument, NULL, 'D'},    {"mode", required_argument, NULL, 'm'},
-        {"key-column", required_argument, NULL, 'k'}, {"updated-column", required_argument, NULL, 'u'},
-        {"timeout-ms", required_argument, NULL, 't'}, {"server", required_argument, NULL, 's'},
-        {"config", required_argument, NULL, 'c'},     {"data-dir", required_argument, NULL, 'd'},
-        {"quiet", no_argument, NULL, 'q'},            {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    const char *dsn = NULL, *ref = NULL, *table = NULL, *query = NULL, *mode = NULL, *key = NULL, *upd = NULL;
-    long long tmo = 0;
     data_flags f;
-    memset(&f, 0, sizeof f);
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "hq", opts, NULL)) != -1) {
-        switch (c) {
-        case 'n': dsn = optarg; break;
-        case 'r': ref = optarg; break;
-        case 'T': table = optarg; break;
-        case 'Q': query = optarg; break;
-        case 'D': f.dataset = optarg; break;
-        case 'm': mode = optarg; break;
-        case 'k': key = optarg; break;
-        case 'u': upd = optarg; break;
-        case 't': tmo = atoll(optarg); break;
-        case 's': f.server = optarg; break;
-        case 'c': f.common.config = optarg; break;
-        case 'd': f.common.data_dir = optarg; break;
-        case 'q': f.quiet = 1; break;
-        case 'h': fputs(INGEST_DB_USAGE, stdout); return LH_EXIT_OK;
-        default: fputs(INGEST_DB_USAGE, stderr); return LH_EXIT_USAGE;
-        }
-    }
+    int rc = parse(argc, argv, INGEST_DB_USAGE, "nrTQDmkuwscdq", &f);
+    if (rc >= 0) return rc;
+    const char *dsn = f.dsn, *ref = f.secret_ref, *table = f.table, *query = f.query, *mode = f.mode,
+               *key = f.key_column, *upd = f.updated_column;
+    long long tmo = f.timeout_ms;
     if (optind != argc || !f.dataset || !dsn == !ref || !table == !query) {
         fputs(INGEST_DB_USAGE, stderr);
         return LH_EXIT_USAGE;
@@ -549,7 +541,7 @@ int lh_cmd_ingest_db(int argc, char **argv)
         json_decref(body);
         lh_client_resp r;
         lh_err e;
-        int rc = lh_client_request(base, "POST", "/ingest/db", "application/json", b, strlen(b), &r, &e);
+        rc = lh_client_request(base, "POST", "/ingest/db", "application/json", b, strlen(b), &r, &e);
         memset(b, 0, strlen(b));  /* it held the DSN */
         free(b);
         if (rc) { fprintf(stderr, "lakehouse: %s\n", e.msg); return LH_EXIT_RUNTIME; }
@@ -565,8 +557,7 @@ int lh_cmd_ingest_db(int argc, char **argv)
     }
     lh_config *cfg;
     lh_app *app;
-    int rc = open_local(&f, &cfg, &app);
-    if (rc) return rc;
+    if ((rc = open_local(&f, &cfg, &app))) return rc;
     lh_err e;
     lh_secrets *sec = NULL;
     lh_buf red = LH_BUF_INIT;

@@ -110,13 +110,13 @@ int  lh_engine_query_text(lh_engine_conn *c, const char *sql, lh_buf *out, lh_er
 
 /* The kind comes from DuckDB's parser. DuckDB 1.4.4 rewrites SHOW, DESCRIBE,
  * SUMMARIZE and the PRAGMAs that read (version, table_info, show_tables,
- * database_size, ...) into SELECTs, so they are LH_STMT_SELECT and
- * LH_STMT_SHOW_OR_DESCRIBE is never produced; what stays LH_STMT_PRAGMA are
+ * database_size, ...) into SELECTs, so they are LH_STMT_SELECT; what stays
+ * LH_STMT_PRAGMA are
  * the pragmas that change session state (enable_profiling,
  * disable_optimizer, force_checkpoint, ...). A PRAGMA with an assignment
  * is a SET (OTHER). */
 typedef enum lh_stmt_kind {
-    LH_STMT_SELECT, LH_STMT_EXPLAIN, LH_STMT_PRAGMA, LH_STMT_SHOW_OR_DESCRIBE,
+    LH_STMT_SELECT, LH_STMT_EXPLAIN, LH_STMT_PRAGMA,
     LH_STMT_OTHER,        /* anything that writes, attaches, installs, copies, sets, ... */
 } lh_stmt_kind;
 

@@ -9,8 +9,7 @@
  * DESCRIBE and SUMMARIZE (and table-valued PRAGMAs such as table_info)
  * into SELECTs, so they classify as LH_STMT_SELECT; everything else
  * (INSERT, CREATE, COPY, ATTACH, INSTALL, LOAD, SET, CALL, ...) is
- * LH_STMT_OTHER. LH_STMT_SHOW_OR_DESCRIBE is never produced by DuckDB
- * 1.4.4 and is kept in the enum for callers that switch on it.
+ * LH_STMT_OTHER.
  *
  * Because all statements are prepared before any runs, a statement cannot
  * refer to a table an earlier statement in the same text creates (its

@@ -152,6 +152,42 @@ static void scalar_value(duckdb_vector v, const lh_type *t, idx_t row, lh_buf *o
 
 /* ---- JSON ---- */
 
+/* ---- nested layouts, shared by the JSON and text renderers ---- */
+
+/* The child vector and the [off, off+len) slice of it that row of a LIST
+ * or fixed-size ARRAY covers. */
+static duckdb_vector seq_span(duckdb_vector v, const lh_type *t, idx_t row, uint64_t *off, uint64_t *len)
+{
+    if (t->id == DUCKDB_TYPE_LIST) {
+        const duckdb_list_entry *e = (const duckdb_list_entry *)duckdb_vector_get_data(v) + row;
+        *off = e->offset;
+        *len = e->length;
+        return duckdb_list_vector_get_child(v);
+    }
+    *len = t->array_size;
+    *off = row * *len;
+    return duckdb_array_vector_get_child(v);
+}
+
+/* A MAP is a LIST of STRUCT(key, value): the row's entry slice and the
+ * key and value vectors. */
+static const duckdb_list_entry *map_span(duckdb_vector v, idx_t row, duckdb_vector *keys, duckdb_vector *vals)
+{
+    duckdb_vector entries = duckdb_list_vector_get_child(v);
+    *keys = duckdb_struct_vector_get_child(entries, 0);
+    *vals = duckdb_struct_vector_get_child(entries, 1);
+    return (const duckdb_list_entry *)duckdb_vector_get_data(v) + row;
+}
+
+/* The member vector a UNION row holds (its tag in *tag), or NULL for an
+ * unknown tag. */
+static duckdb_vector union_member(duckdb_vector v, const lh_type *t, idx_t row, size_t *tag)
+{
+    duckdb_vector tags = duckdb_struct_vector_get_child(v, 0);
+    *tag = ((const uint8_t *)duckdb_vector_get_data(tags))[row];
+    return *tag < t->n ? duckdb_struct_vector_get_child(v, (idx_t)*tag + 1) : NULL;
+}
+
 static void json_elem(duckdb_vector v, const lh_type *t, idx_t row, lh_buf *out)
 {
     if (!row_valid(v, row)) lh_buf_puts(out, "null");
@@ -164,17 +200,7 @@ void lh__json_value(duckdb_vector v, const lh_type *t, idx_t row, lh_buf *out)
     case DUCKDB_TYPE_LIST:
     case DUCKDB_TYPE_ARRAY: {
         uint64_t off, len;
-        duckdb_vector child;
-        if (t->id == DUCKDB_TYPE_LIST) {
-            const duckdb_list_entry *e = (const duckdb_list_entry *)duckdb_vector_get_data(v) + row;
-            off = e->offset;
-            len = e->length;
-            child = duckdb_list_vector_get_child(v);
-        } else {
-            len = t->array_size;
-            off = row * len;
-            child = duckdb_array_vector_get_child(v);
-        }
+        duckdb_vector child = seq_span(v, t, row, &off, &len);
         lh_buf_putc(out, '[');
         for (uint64_t i = 0; i < len; i++) {
             if (i) lh_buf_putc(out, ',');
@@ -196,10 +222,8 @@ void lh__json_value(duckdb_vector v, const lh_type *t, idx_t row, lh_buf *out)
         lh_buf_putc(out, t->unnamed ? ']' : '}');
         return;
     case DUCKDB_TYPE_MAP: {
-        const duckdb_list_entry *e = (const duckdb_list_entry *)duckdb_vector_get_data(v) + row;
-        duckdb_vector entries = duckdb_list_vector_get_child(v);
-        duckdb_vector keys = duckdb_struct_vector_get_child(entries, 0);
-        duckdb_vector vals = duckdb_struct_vector_get_child(entries, 1);
+        duckdb_vector keys, vals;
+        const duckdb_list_entry *e = map_span(v, row, &keys, &vals);
         lh_buf key = LH_BUF_INIT;
         lh_buf_putc(out, '{');
         for (uint64_t i = 0; i < e->length; i++) {
@@ -216,13 +240,10 @@ void lh__json_value(duckdb_vector v, const lh_type *t, idx_t row, lh_buf *out)
         return;
     }
     case DUCKDB_TYPE_UNION: {
-        duckdb_vector tags = duckdb_struct_vector_get_child(v, 0);
-        uint8_t tag = ((const uint8_t *)duckdb_vector_get_data(tags))[row];
-        if (tag >= t->n) {
-            lh_buf_puts(out, "null");
-            return;
-        }
-        json_elem(duckdb_struct_vector_get_child(v, (idx_t)tag + 1), &t->kids[tag], row, out);
+        size_t tag;
+        duckdb_vector member = union_member(v, t, row, &tag);
+        if (!member) lh_buf_puts(out, "null");
+        else json_elem(member, &t->kids[tag], row, out);
         return;
     }
     default:
@@ -279,17 +300,7 @@ void lh__text_value(duckdb_vector v, const lh_type *t, idx_t row, lh_buf *out)
     case DUCKDB_TYPE_LIST:
     case DUCKDB_TYPE_ARRAY: {
         uint64_t off, len;
-        duckdb_vector child;
-        if (t->id == DUCKDB_TYPE_LIST) {
-            const duckdb_list_entry *e = (const duckdb_list_entry *)duckdb_vector_get_data(v) + row;
-            off = e->offset;
-            len = e->length;
-            child = duckdb_list_vector_get_child(v);
-        } else {
-            len = t->array_size;
-            off = row * len;
-            child = duckdb_array_vector_get_child(v);
-        }
+        duckdb_vector child = seq_span(v, t, row, &off, &len);
         lh_buf_putc(out, '[');
         for (uint64_t i = 0; i < len; i++) {
             if (i) lh_buf_puts(out, ", ");
@@ -313,10 +324,8 @@ void lh__text_value(duckdb_vector v, const lh_type *t, idx_t row, lh_buf *out)
         lh_buf_putc(out, t->unnamed ? ')' : '}');
         return;
     case DUCKDB_TYPE_MAP: {
-        const duckdb_list_entry *e = (const duckdb_list_entry *)duckdb_vector_get_data(v) + row;
-        duckdb_vector entries = duckdb_list_vector_get_child(v);
-        duckdb_vector keys = duckdb_struct_vector_get_child(entries, 0);
-        duckdb_vector vals = duckdb_struct_vector_get_child(entries, 1);
+        duckdb_vector keys, vals;
+        const duckdb_list_entry *e = map_span(v, row, &keys, &vals);
         lh_buf_putc(out, '{');
         for (uint64_t i = 0; i < e->length; i++) {
             if (i) lh_buf_puts(out, ", ");
@@ -328,9 +337,8 @@ void lh__text_value(duckdb_vector v, const lh_type *t, idx_t row, lh_buf *out)
         return;
     }
     case DUCKDB_TYPE_UNION: {
-        duckdb_vector tags = duckdb_struct_vector_get_child(v, 0);
-        uint8_t tag = ((const uint8_t *)duckdb_vector_get_data(tags))[row];
-        duckdb_vector member = tag < t->n ? duckdb_struct_vector_get_child(v, (idx_t)tag + 1) : NULL;
+        size_t tag;
+        duckdb_vector member = union_member(v, t, row, &tag);
         if (!member || !row_valid(member, row)) lh_buf_puts(out, "NULL");
         else lh__text_value(member, &t->kids[tag], row, out);
         return;

@@ -154,7 +154,9 @@ static int parse_range(const char *h, uint64_t size, lh_range *r)
     return 1;
 }
 
-static int get_object_common(lh_req *req, lh_resp *resp, int head)
+/* GET and HEAD (the router sends HEAD here; libmicrohttpd then sends the
+ * headers, with the real Content-Length, and no body). */
+static int get_object(lh_req *req, lh_resp *resp)
 {
     const char *bucket = lh_req_param(req, "bucket");
     const char *key = lh_req_param(req, "key");
@@ -199,12 +201,8 @@ static int get_object_common(lh_req *req, lh_resp *resp, int head)
     resp->stream_free = reader_free;
     resp->stream_cls = r;
     resp->stream_size = lh_obj_reader_length(r);
-    (void)head; /* libmicrohttpd sends headers only for HEAD, with the real Content-Length */
     return 0;
 }
-
-static int get_object(lh_req *req, lh_resp *resp) { return get_object_common(req, resp, 0); }
-static int head_object(lh_req *req, lh_resp *resp) { return get_object_common(req, resp, 1); }
 
 /* ---- PUT (streamed) ---- */
 
@@ -361,7 +359,6 @@ const lh_route lh_routes_storage[] = {
     {"GET", "/storage/bucket-health", get_bucket_health, NULL, NULL, NULL},
     {"GET", "/storage/buckets/{bucket}/objects", get_objects, NULL, NULL, NULL},
     {"GET", OBJ, get_object, NULL, NULL, NULL},
-    {"HEAD", OBJ, head_object, NULL, NULL, NULL},
     {"PUT", OBJ, put_object, put_begin, put_chunk, put_cleanup},
     {"DELETE", OBJ, delete_object, NULL, NULL, NULL},
     {"GET", "/storage/errors", get_errors, NULL, NULL, NULL},

@@ -51,7 +51,6 @@ typedef struct reqstate {
     int       failed;     /* resp holds an error; discard the rest of the body */
     uint64_t  drain_until; /* ...up to this many body bytes, then drop the connection */
     int       queued;     /* a response was queued */
-    int       began;      /* body_begin ran */
     int       streaming;
     uint64_t  limit;
     char     *path;
@@ -219,7 +218,6 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
             return MHD_YES;
         }
         if (rs->streaming) {
-            rs->began = 1;
             if (rs->req.route->body_begin && rs->req.route->body_begin(&rs->req, &rs->resp)) {
                 rs->failed = 1;
                 rs->drain_until = DRAIN_CAP;

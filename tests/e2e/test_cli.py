@@ -41,6 +41,9 @@ class CliTest(unittest.TestCase):
         self.assertEqual(self.cli("serve", "--no-such-flag").returncode, 2)
         self.assertEqual(self.cli("serve", "stray-argument").returncode, 2)
         self.assertEqual(self.cli("config", "nope").returncode, 2)
+        r = self.cli("sql", "SELECT 1", "--scale", "3")  # an option of another subcommand is refused, not ignored
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("does not take --scale", r.stderr)
 
     def test_every_subcommand_has_help(self):
         for args in (("serve", "--help"), ("config", "check", "--help"), ("config", "defaults", "--help"),
