@@ -86,10 +86,14 @@ static const keydef KEYS[] = {
      "the primary bucket's root when it is local, else the system temporary directory."},
     {"ingest", "max_jobs_kept", K_INT, F(ingest_max_jobs_kept), "1000", 1, 1000000, NULL,
      "Finished jobs remembered for GET /jobs (oldest forgotten first)."},
+    {"vectors", "build_threads", K_INT, F(vectors_build_threads), "0", 0, 1024, NULL,
+     "Threads that build an HNSW graph (index creation, new generations, trials). 0: one per core."},
+    {"vectors", "max_vectors", K_INT, F(vectors_max_vectors), "10000000", 1, 1000000000, NULL,
+     "Most vectors one index may hold; a larger source is refused with 413."},
 };
 #define NKEYS (sizeof KEYS / sizeof KEYS[0])
 
-static const char *SECTIONS[] = {"server", "log", "storage", "engine", "query", "ingest", "buckets"};
+static const char *SECTIONS[] = {"server", "log", "storage", "engine", "query", "ingest", "vectors", "buckets"};
 #define NSECTIONS (sizeof SECTIONS / sizeof SECTIONS[0])
 
 #define B(field) offsetof(lh_bucket_cfg, field)

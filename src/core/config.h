@@ -75,6 +75,9 @@ typedef struct lh_config {
     int64_t  ingest_async_threshold_bytes;
     char    *ingest_scratch_dir;      /* "" = <primary root>/.lakehouse/scratch, or the system temp dir */
     int64_t  ingest_max_jobs_kept;
+    /* [vectors] */
+    int64_t  vectors_build_threads;   /* 0 = number of cores */
+    int64_t  vectors_max_vectors;
 
     lh_bucket_cfg *buckets;
     size_t         n_buckets;

@@ -225,4 +225,39 @@ typedef struct lh_parquet_info {
 int  lh_parquet_footer(lh_engine_conn *c, const char *path, lh_parquet_info *out, lh_err *err);
 void lh_parquet_info_free(lh_parquet_info *p);
 
+/* ---- embeddings Parquet (embeddings.c) ---- */
+
+#define LH_EMBEDDING_MAX_DIM 4096
+
+/* Rows of an embeddings file: doc_id VARCHAR, chunk_id INTEGER,
+ * chunk_text VARCHAR, vector FLOAT[dim]. chunk_ids and chunk_texts may be
+ * NULL (0 and NULL for every row); vectors is n × dim, row-major. */
+typedef struct lh_embedding_rows {
+    size_t             n;
+    uint32_t           dim;
+    const char *const *doc_ids;
+    const int32_t     *chunk_ids;
+    const char *const *chunk_texts;
+    const float       *vectors;
+} lh_embedding_rows;
+
+/* Write rows to a Parquet file at path (zstd). */
+int  lh_embeddings_write(lh_engine_conn *c, const lh_embedding_rows *rows, const char *path, lh_err *err);
+
+/* Vectors read back: ids[i] (text form of the id column) and row i of
+ * vectors (n × dim). */
+typedef struct lh_embeddings {
+    size_t   n;
+    uint32_t dim;
+    char   **ids;
+    float   *vectors;
+} lh_embeddings;
+
+/* Run sql, which returns (id, vector) with vector a FLOAT/DOUBLE LIST or
+ * ARRAY, into out. Every vector must have the same length (1..4096) and
+ * finite elements; NULL ids or vectors are refused with the row number
+ * (LH_EINVAL); more than max_rows rows is LH_ETOOBIG. */
+int  lh_embeddings_read(lh_engine_conn *c, const char *sql, size_t max_rows, lh_embeddings *out, lh_err *err);
+void lh_embeddings_free(lh_embeddings *e);
+
 #endif

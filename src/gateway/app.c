@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* The scratch directory: configured, or inside the primary's private
  * area when it is local (same filesystem as the data, so no cross-device
@@ -48,6 +49,17 @@ int lh_app_open(const lh_config *cfg, const char *version, lh_app **out, lh_err 
     lh_query_opts qo = {.cat = app->cat, .threads = cfg->engine_threads, .memory_limit = cfg->engine_memory_limit,
                         .temp_dir = app->scratch_dir};
     if ((rc = lh_query_open(&qo, &app->query, err))) { lh_err_prefix(err, "query"); goto fail; }
+    lh_buf vcache = LH_BUF_INIT;
+    lh_buf_printf(&vcache, "%s/vectors", app->scratch_dir);
+    mkdir(vcache.data, 0700);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    lh_vectors_opts vo = {.cat = app->cat, .query = app->query, .jobs = app->jobs, .cache_dir = vcache.data,
+                          .build_threads = cfg->vectors_build_threads ? (int)cfg->vectors_build_threads
+                                                                      : (int)(cores > 0 ? cores : 1),
+                          .search_threads = 1, .max_vectors = (size_t)cfg->vectors_max_vectors};
+    rc = lh_vectors_open(&vo, &app->vectors, err);
+    lh_buf_free(&vcache);
+    if (rc) { lh_err_prefix(err, "vectors"); goto fail; }
     *out = app;
     return 0;
 fail:
@@ -59,6 +71,7 @@ void lh_app_close(lh_app *app)
 {
     if (!app) return;
     lh_jobs_free(app->jobs);  /* waits for running jobs */
+    lh_vectors_free(app->vectors);
     lh_query_free(app->query);
     lh_catalog_free(app->cat);
     lh_engine_free(app->engine);

@@ -4,7 +4,7 @@
  * for CLI commands that work on a data directory directly when no server
  * runs. Start-up order is dependency order: buckets, the internal engine,
  * the catalog (loaded from the bucket), the query service (views, then
- * lockdown), jobs. Everything here carries its own locks.
+ * lockdown), jobs, the vector indexes. Everything here carries its own locks.
  */
 #ifndef LH_GATEWAY_APP_H
 #define LH_GATEWAY_APP_H
@@ -15,6 +15,7 @@
 #include "gateway/metrics.h"
 #include "query/query.h"
 #include "storage/registry.h"
+#include "vector/service.h"
 
 #include <stdint.h>
 
@@ -26,6 +27,7 @@ struct lh_app {
     lh_engine        *engine;    /* internal: ingest, manifests */
     lh_catalog       *cat;
     lh_query_service *query;
+    lh_vectors       *vectors;
     lh_jobs          *jobs;
     lh_metrics       *metrics;
     int64_t           started_mono_us;

@@ -1,0 +1,117 @@
+/* vector/service_impl.h — what the index service's files share, and nobody
+ * else: the in-memory index and generation structs, the bucket layout
+ * helpers (store.c), generation loading (generation.c) and building
+ * (build.c). search.c and trials.c sit on top of them.
+ */
+#ifndef LH_VECTOR_SERVICE_IMPL_H
+#define LH_VECTOR_SERVICE_IMPL_H
+
+#include "core/buf.h"
+#include "storage/append_log.h"
+#include "vector/service.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+/* One loaded generation: the graph and the label → id table. */
+typedef struct lh_vgen {
+    atomic_int     refs;
+    char          *index;
+    int64_t        generation;
+    lh_hnsw       *h;
+    char         **ids;       /* label → doc id */
+    size_t         n;
+    uint32_t      *slots;     /* open-addressing id → label+1 (0 empty) */
+    size_t         nslots;
+    atomic_ullong  hits;
+} lh_vgen;
+
+lh_vgen *lh__vgen_ref(lh_vgen *g);
+void     lh__vgen_unref(lh_vgen *g);
+/* Take ownership of h and ids (n of them) and index the ids. */
+lh_vgen *lh__vgen_new(const char *index, int64_t generation, lh_hnsw *h, char **ids, size_t n);
+/* LH_EINVAL "duplicate_id" naming the first id given twice. */
+int      lh__vids_unique(const char *const *ids, size_t n, lh_err *err);
+/* Label of a doc id, or -1. */
+int64_t  lh__vgen_label(const lh_vgen *g, const char *id);
+
+typedef struct lh_vidx {
+    char           *name;
+    json_t         *meta;          /* newest committed document (owned) */
+    int64_t         meta_version;
+    lh_vgen        *active;        /* NULL until loaded */
+    pthread_mutex_t mu;            /* meta, meta_version, active */
+    pthread_mutex_t write_mu;      /* one build/commit at a time per index */
+    int             building;      /* a job holds this index */
+} lh_vidx;
+
+struct lh_vectors {
+    lh_catalog       *cat;
+    lh_registry      *reg;
+    lh_objstore      *store;       /* the primary bucket */
+    lh_engine        *engine;
+    lh_query_service *query;
+    lh_jobs          *jobs;
+    char             *cache_dir;
+    int               build_threads, search_threads;
+    size_t            max_vectors;
+    pthread_mutex_t   mu;          /* the index table */
+    lh_vidx         **idx;
+    size_t            n, cap;
+    lh_append_log    *trials;
+    atomic_ullong     hits, loads, misses;
+};
+
+/* ---- store.c: the bucket layout ---- */
+
+/* "_vectors/{index}/g{N:06}/{file}" */
+void lh__vkey_gen(lh_buf *out, const char *index, int64_t generation, const char *file);
+/* Commit doc as meta version `version` of index (create-only):
+ * LH_ECONFLICT "concurrent_commit" when that version exists. */
+int  lh__vmeta_commit(lh_vectors *v, const char *index, int64_t version, json_t *doc, lh_err *err);
+/* Newest meta version of every index in the bucket: cb(name, version, doc). */
+int  lh__vmeta_scan(lh_vectors *v, int (*cb)(void *ctx, const char *name, int64_t version, json_t *doc), void *ctx,
+                    lh_err *err);
+/* Local path of an object for mmap / DuckDB: the object itself on a local
+ * bucket, else a copy fetched into the cache directory. */
+int  lh__vlocal_path(lh_vectors *v, const char *key, lh_buf *out, lh_err *err);
+/* Delete every object under _vectors/{index}/ (meta last, newest last). */
+int  lh__vdelete_all(lh_vectors *v, const char *index, lh_err *err);
+/* Scratch file path unique to this process: {cache_dir}/tmp-{id}-{suffix}. */
+void lh__vscratch(lh_vectors *v, const char *suffix, lh_buf *out);
+
+/* ---- generation.c ---- */
+
+/* The index by name (not referenced: indexes live until the service is
+ * freed; deleted ones are unlinked but kept). NULL + LH_ENOTFOUND. */
+lh_vidx *lh__vidx_find(lh_vectors *v, const char *name, lh_err *err);
+/* The active generation, loaded on first use, referenced. */
+int      lh__vidx_active(lh_vectors *v, lh_vidx *ix, lh_vgen **out, lh_err *err);
+/* The generation entry {generation, ...} of doc, or NULL. */
+json_t  *lh__vmeta_generation(json_t *doc, int64_t generation);
+/* Load generation `generation` of index from the bucket. */
+int      lh__vgen_load(lh_vectors *v, const char *index, int64_t generation, lh_vgen **out, lh_err *err);
+
+/* ---- search.c ---- */
+
+/* Exact top-k over a generation's stored vectors (allow may be NULL);
+ * tombstoned labels skipped. */
+int lh__vexact(const lh_vgen *g, const float *q, int k, const lh_bitset *allow, lh_vhit *out, int *n_out,
+               lh_err *err);
+
+/* ---- build.c ---- */
+
+/* Build a graph over (ids, vectors), write generation `generation` of
+ * `index` (embeddings + sidecar) and return the loaded generation and its
+ * meta entry. Takes ownership of ids. */
+int lh__vbuild_generation(lh_vectors *v, lh_job *job, const char *index, int64_t generation, lh_metric metric,
+                          const lh_hnsw_params *p, char **ids, size_t n, uint32_t dim, const float *vectors,
+                          lh_vgen **gen_out, json_t **entry_out, lh_err *err);
+/* Read (id, vector) of a dataset column through the internal engine. */
+int lh__vread_dataset(lh_vectors *v, const char *dataset, const char *id_column, const char *vector_column,
+                      lh_embeddings *out, lh_err *err);
+/* Parameters as JSON and back (missing members keep the defaults). */
+json_t *lh__vparams_json(const lh_hnsw_params *p);
+void    lh__vparams_from_json(json_t *o, lh_hnsw_params *p);
+
+#endif
