@@ -38,12 +38,12 @@ static void set_varchar(duckdb_vector v, idx_t row, const char *s)
 }
 
 static int fill_and_append(duckdb_appender app, const lh_embedding_rows *rows, duckdb_logical_type *types,
-                           lh_err *err)
+                           idx_t ncols, lh_err *err)
 {
     const idx_t cap = duckdb_vector_size();
     for (size_t start = 0; start < rows->n; start += cap) {
         idx_t m = (idx_t)(rows->n - start < cap ? rows->n - start : cap);
-        duckdb_data_chunk dc = duckdb_create_data_chunk(types, 4);
+        duckdb_data_chunk dc = duckdb_create_data_chunk(types, ncols);
         duckdb_vector vid = duckdb_data_chunk_get_vector(dc, 0);
         duckdb_vector vchunk = duckdb_data_chunk_get_vector(dc, 1);
         duckdb_vector vtext = duckdb_data_chunk_get_vector(dc, 2);
@@ -55,6 +55,7 @@ static int fill_and_append(duckdb_appender app, const lh_embedding_rows *rows, d
             set_varchar(vid, r, rows->doc_ids[i]);
             chunk_ids[r] = rows->chunk_ids ? rows->chunk_ids[i] : 0;
             set_varchar(vtext, r, rows->chunk_texts ? rows->chunk_texts[i] : NULL);
+            if (ncols > 4) set_varchar(duckdb_data_chunk_get_vector(dc, 4), r, rows->content_hashes[i]);
         }
         memcpy(dst, rows->vectors + start * rows->dim, (size_t)m * rows->dim * sizeof(float));
         duckdb_data_chunk_set_size(dc, m);
@@ -74,12 +75,14 @@ int lh_embeddings_write(lh_engine_conn *c, const lh_embedding_rows *rows, const 
     snprintf(table, sizeof table, "lh_embeddings_%u", atomic_fetch_add(&g_scratch_seq, 1));
     char ddl[256];
     snprintf(ddl, sizeof ddl,
-             "CREATE TEMP TABLE %s (doc_id VARCHAR, chunk_id INTEGER, chunk_text VARCHAR, vector FLOAT[%u])", table,
-             rows->dim);
+             "CREATE TEMP TABLE %s (doc_id VARCHAR, chunk_id INTEGER, chunk_text VARCHAR, vector FLOAT[%u]%s)", table,
+             rows->dim, rows->content_hashes ? ", content_hash VARCHAR" : "");
     int rc = lh_engine_exec(c, ddl, err);
     if (rc) return rc;
 
-    duckdb_logical_type types[4];
+    duckdb_logical_type types[5];
+    idx_t ncols = rows->content_hashes ? 5 : 4;
+    types[4] = duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
     types[0] = duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
     types[1] = duckdb_create_logical_type(DUCKDB_TYPE_INTEGER);
     types[2] = duckdb_create_logical_type(DUCKDB_TYPE_VARCHAR);
@@ -91,15 +94,17 @@ int lh_embeddings_write(lh_engine_conn *c, const lh_embedding_rows *rows, const 
     if (duckdb_appender_create_ext(c->con, "temp", "main", table, &app) == DuckDBError) {
         rc = appender_error(app, "create", err);
     } else {
-        rc = fill_and_append(app, rows, types, err);
+        rc = fill_and_append(app, rows, types, ncols, err);
         if (!rc && duckdb_appender_close(app) == DuckDBError) rc = appender_error(app, "close", err);
     }
     if (app) duckdb_appender_destroy(&app);
-    for (int i = 0; i < 4; i++) duckdb_destroy_logical_type(&types[i]);
+    for (int i = 0; i < 5; i++) duckdb_destroy_logical_type(&types[i]);
 
     if (!rc) {
         char sel[128];
-        snprintf(sel, sizeof sel, "SELECT * FROM temp.%s", table);
+        /* rowid order = append order = label order (the internal engine
+         * does not preserve insertion order unless asked). */
+        snprintf(sel, sizeof sel, "SELECT * FROM temp.%s ORDER BY rowid", table);
         rc = lh_parquet_write(c, sel, path, NULL, err);
     }
     char drop[128];
@@ -112,8 +117,15 @@ int lh_embeddings_write(lh_engine_conn *c, const lh_embedding_rows *rows, const 
 void lh_embeddings_free(lh_embeddings *e)
 {
     if (!e) return;
-    for (size_t i = 0; i < e->n; i++) free(e->ids[i]);
+    for (size_t i = 0; i < e->n; i++) {
+        free(e->ids[i]);
+        if (e->texts) free(e->texts[i]);
+        if (e->hashes) free(e->hashes[i]);
+    }
     free(e->ids);
+    free(e->chunk_ids);
+    free(e->texts);
+    free(e->hashes);
     free(e->vectors);
     memset(e, 0, sizeof *e);
 }
@@ -185,6 +197,9 @@ static int read_chunk(lh_chunk *ch, lh_embeddings *out, size_t *cap, lh_err *err
         if (out->n == *cap) {
             *cap = *cap ? *cap * 2 : 1024;
             out->ids = lh_xrealloc(out->ids, *cap * sizeof *out->ids);
+            if (ch->ncols > 2) out->chunk_ids = lh_xrealloc(out->chunk_ids, *cap * sizeof *out->chunk_ids);
+            if (ch->ncols > 3) out->texts = lh_xrealloc(out->texts, *cap * sizeof *out->texts);
+            if (ch->ncols > 4) out->hashes = lh_xrealloc(out->hashes, *cap * sizeof *out->hashes);
             out->vectors = lh_xrealloc(out->vectors, *cap * out->dim * sizeof(float));
         }
         rc = take_floats(child, et, off, len, out->vectors + out->n * out->dim, rowno, err);
@@ -192,6 +207,23 @@ static int read_chunk(lh_chunk *ch, lh_embeddings *out, size_t *cap, lh_err *err
         lh_buf_reset(&txt);
         lh_chunk_text(ch, 0, r, &txt);
         out->ids[out->n] = lh_xstrdup(txt.data ? txt.data : "");
+        if (ch->ncols > 2) {
+            int64_t cid = 0;
+            if (!lh_chunk_is_null(ch, 2, r) && lh_chunk_int64(ch, 2, r, &cid, err)) {
+                rc = err->status;
+                free(out->ids[out->n]);
+                break;
+            }
+            out->chunk_ids[out->n] = (int32_t)cid;
+        }
+        for (size_t c = 3; c < 5 && c < ch->ncols; c++) {
+            char **dst = c == 3 ? out->texts : out->hashes;
+            dst[out->n] = NULL;
+            if (lh_chunk_is_null(ch, c, r)) continue;
+            lh_buf_reset(&txt);
+            lh_chunk_text(ch, c, r, &txt);
+            dst[out->n] = lh_xstrdup(txt.data ? txt.data : "");
+        }
         out->n++;
     }
     lh_buf_free(&txt);

@@ -239,6 +239,7 @@ typedef struct lh_embedding_rows {
     const int32_t     *chunk_ids;
     const char *const *chunk_texts;
     const float       *vectors;
+    const char *const *content_hashes;  /* NULL: no content_hash column */
 } lh_embedding_rows;
 
 /* Write rows to a Parquet file at path (zstd). */
@@ -251,10 +252,13 @@ typedef struct lh_embeddings {
     uint32_t dim;
     char   **ids;
     float   *vectors;
+    int32_t *chunk_ids;   /* with a third column, else NULL */
+    char   **texts;       /* with a fourth column (NULL entries for NULLs), else NULL */
+    char   **hashes;      /* with a fifth column, else NULL */
 } lh_embeddings;
 
-/* Run sql, which returns (id, vector) with vector a FLOAT/DOUBLE LIST or
- * ARRAY, into out. Every vector must have the same length (1..4096) and
+/* Run sql, which returns (id, vector [, chunk_id, chunk_text,
+ * content_hash]) with vector a FLOAT/DOUBLE LIST or ARRAY, into out. Every vector must have the same length (1..4096) and
  * finite elements; NULL ids or vectors are refused with the row number
  * (LH_EINVAL); more than max_rows rows is LH_ETOOBIG. */
 int  lh_embeddings_read(lh_engine_conn *c, const char *sql, size_t max_rows, lh_embeddings *out, lh_err *err);

@@ -116,12 +116,43 @@ static int model_fields(json_t *body, lh_vindex_spec *s, lh_resp *resp)
     return 0;
 }
 
+/* "text_columns": [...], "chunking": {"size", "overlap"} */
+static int text_fields(json_t *body, lh_vindex_spec *s, const char **cols, lh_resp *resp)
+{
+    json_t *tc = json_object_get(body, "text_columns"), *ch = json_object_get(body, "chunking");
+    s->chunk_size = 96;
+    s->chunk_overlap = 16;
+    if (ch && !json_is_null(ch)) {
+        static const char *const known[] = {"size", "overlap"};
+        if (!json_is_object(ch)) return lh_resp_errorf(resp, 400, "invalid_parameter", "chunking must be an object"), -1;
+        if (check_fields(ch, known, 2, resp) || int_field(ch, "size", 96, 1, 100000, &s->chunk_size, resp) ||
+            int_field(ch, "overlap", s->chunk_size > 16 ? 16 : 0, 0, 99999, &s->chunk_overlap, resp))
+            return -1;
+        if (s->chunk_overlap >= s->chunk_size)
+            return lh_resp_errorf(resp, 400, "invalid_parameter", "chunking.overlap must be smaller than chunking.size"), -1;
+    }
+    if (!tc || json_is_null(tc)) return 0;
+    if (!json_is_array(tc) || !json_array_size(tc) || json_array_size(tc) > 64)
+        return lh_resp_errorf(resp, 400, "invalid_parameter", "text_columns must be an array of 1..64 column names"), -1;
+    size_t i;
+    json_t *x;
+    json_array_foreach(tc, i, x) {
+        if (!json_is_string(x) || !json_string_length(x))
+            return lh_resp_errorf(resp, 400, "invalid_parameter", "text_columns[%zu] must be a column name", i), -1;
+        cols[i] = json_string_value(x);
+    }
+    s->text_columns = cols;
+    s->n_text_columns = json_array_size(tc);
+    return 0;
+}
+
 static int post_indexes(lh_req *req, lh_resp *resp)
 {
     json_t *body;
     if (lh_req_json(req, resp, &body)) return 0;
-    static const char *const known[] = {"name", "metric", "ids", "vectors", "hnsw", "model",
-                                        "dataset", "vector_column", "id_column"};
+    static const char *const known[] = {"name", "metric", "ids", "vectors", "hnsw", "model", "dataset",
+                                        "vector_column", "id_column", "text_columns", "chunking", "profile"};
+    const char *cols[64];
     lh_vindex_spec s = {0};
     const char *metric = NULL;
     float *vecs = NULL;
@@ -131,7 +162,8 @@ static int post_indexes(lh_req *req, lh_resp *resp)
     if (check_fields(body, known, sizeof known / sizeof known[0], resp) || str_field(body, "name", &s.name, resp) ||
         str_field(body, "metric", &metric, resp) || str_field(body, "dataset", &s.dataset, resp) ||
         str_field(body, "vector_column", &s.vector_column, resp) || str_field(body, "id_column", &s.id_column, resp) ||
-        hnsw_field(body, &s.hnsw, resp) || model_fields(body, &s, resp))
+        hnsw_field(body, &s.hnsw, resp) || model_fields(body, &s, resp) || str_field(body, "profile", &s.profile, resp) ||
+        text_fields(body, &s, cols, resp))
         goto done;
     if (!s.name) { lh_resp_errorf(resp, 400, "missing_parameter", "name is required"); goto done; }
     if (lh_metric_parse(metric ? metric : "cosine", &s.metric, &e)) { lh_resp_error(resp, &e); goto done; }
@@ -219,8 +251,8 @@ static int post_search(lh_req *req, lh_resp *resp)
 {
     json_t *body;
     if (lh_req_json(req, resp, &body)) return 0;
-    static const char *const known[] = {"vector", "k", "ef", "filter", "exact"};
-    lh_vsearch q = {0};
+    static const char *const known[] = {"vector", "query", "k", "ef", "filter", "exact", "rows"};
+    lh_vsearch q = {.rows = -1};
     float *vec = NULL;
     if (check_fields(body, known, sizeof known / sizeof known[0], resp) ||
         int_field(body, "k", 10, 1, 1000, &q.k, resp) || int_field(body, "ef", 0, 1, 4096, &q.ef, resp) ||
@@ -229,14 +261,22 @@ static int post_search(lh_req *req, lh_resp *resp)
     json_t *ex = json_object_get(body, "exact");
     if (ex && !json_is_boolean(ex)) { lh_resp_errorf(resp, 400, "invalid_parameter", "exact must be a boolean"); goto done; }
     q.exact = ex && json_is_true(ex);
-    json_t *jv = json_object_get(body, "vector");
-    if (!jv) { lh_resp_errorf(resp, 400, "missing_parameter", "vector is required"); goto done; }
-    uint32_t dim = 0;
-    if (vector_of(jv, &dim, NULL, "vector", 0, resp)) goto done;
-    vec = lh_xmalloc(dim * sizeof *vec);
-    if (vector_of(jv, &dim, vec, "vector", 0, resp)) goto done;
-    q.vector = vec;
-    q.dim = dim;
+    json_t *rows = json_object_get(body, "rows");
+    if (rows && !json_is_boolean(rows)) { lh_resp_errorf(resp, 400, "invalid_parameter", "rows must be a boolean"); goto done; }
+    if (rows) q.rows = json_is_true(rows);
+    json_t *jv = json_object_get(body, "vector"), *jq = json_object_get(body, "query");
+    if (!jv == !jq) { lh_resp_errorf(resp, 400, "missing_parameter", "give exactly one of vector or query"); goto done; }
+    if (jq) {
+        if (!json_is_string(jq)) { lh_resp_errorf(resp, 400, "invalid_parameter", "query must be a string"); goto done; }
+        q.query = json_string_value(jq);
+    } else {
+        uint32_t dim = 0;
+        if (vector_of(jv, &dim, NULL, "vector", 0, resp)) goto done;
+        vec = lh_xmalloc(dim * sizeof *vec);
+        if (vector_of(jv, &dim, vec, "vector", 0, resp)) goto done;
+        q.vector = vec;
+        q.dim = dim;
+    }
     lh_err e;
     json_t *out;
     if (lh_vectors_search(req->app->vectors, lh_req_param(req, "name"), &q, &out, &e)) lh_resp_error(resp, &e);
@@ -251,15 +291,17 @@ static int post_generations(lh_req *req, lh_resp *resp)
 {
     json_t *body;
     if (lh_req_json(req, resp, &body)) return 0;
-    static const char *const known[] = {"hnsw", "activate"};
+    static const char *const known[] = {"hnsw", "activate", "profile"};
     lh_hnsw_params p;
-    if (check_fields(body, known, 2, resp) || hnsw_field(body, &p, resp)) goto done;
+    const char *profile = NULL;
+    if (check_fields(body, known, 3, resp) || hnsw_field(body, &p, resp) || str_field(body, "profile", &profile, resp))
+        goto done;
     json_t *act = json_object_get(body, "activate");
     if (act && !json_is_boolean(act)) { lh_resp_errorf(resp, 400, "invalid_parameter", "activate must be a boolean"); goto done; }
     char job[33], url[64];
     lh_err e;
     const char *name = lh_req_param(req, "name");
-    if (lh_vectors_rebuild(req->app->vectors, name, &p, !act || json_is_true(act), job, &e)) {
+    if (lh_vectors_rebuild(req->app->vectors, name, &p, profile, !act || json_is_true(act), job, &e)) {
         lh_resp_error(resp, &e);
         goto done;
     }

@@ -38,9 +38,11 @@ static int put_scratch(lh_vectors *v, const char *key, const char *path, lh_err 
 }
 
 int lh__vbuild_generation(lh_vectors *v, lh_job *job, const char *index, int64_t generation, lh_metric metric,
-                          const lh_hnsw_params *p, char **ids, size_t n, uint32_t dim, const float *vectors,
-                          lh_vgen **gen_out, json_t **entry_out, lh_err *err)
+                          const lh_hnsw_params *p, lh_vrows *rows, lh_vgen **gen_out, json_t **entry_out,
+                          lh_err *err)
 {
+    size_t n = rows->n;
+    uint32_t dim = rows->dim;
     *gen_out = NULL;
     *entry_out = NULL;
     lh_hnsw_params params = *p;
@@ -52,17 +54,19 @@ int lh__vbuild_generation(lh_vectors *v, lh_job *job, const char *index, int64_t
     int64_t t0 = lh_mono_us();
     lh_hnsw *h = NULL;
     /* Ids must be unique: filters and joins map an id to one label. */
-    int rc = lh__vids_unique((const char *const *)ids, n, err);
-    if (!rc) rc = lh_hnsw_build(vectors, n, dim, metric, &params, &h, err);
+    int rc = lh__vids_unique(rows, err);
+    if (!rc) rc = lh_hnsw_build(rows->vectors, n, dim, metric, &params, &h, err);
     double build_s = (double)(lh_mono_us() - t0) / 1e6;
     lh_buf key = LH_BUF_INIT, tmp = LH_BUF_INIT;
     if (!rc) {
         if (job) lh_job_progress(job, "writing embeddings", (int64_t)n, -1, 0);
         lh__vscratch(v, "embeddings.parquet", &tmp);
         lh_engine_conn *c = NULL;
-        lh_embedding_rows rows = {.n = n, .dim = dim, .doc_ids = (const char *const *)ids, .vectors = vectors};
+        lh_embedding_rows er = {.n = n, .dim = dim, .doc_ids = (const char *const *)rows->ids,
+                                .chunk_ids = rows->chunk_ids, .chunk_texts = (const char *const *)rows->texts,
+                                .vectors = rows->vectors, .content_hashes = (const char *const *)rows->hashes};
         rc = lh_engine_connect(v->engine, &c, err);
-        if (!rc) rc = lh_embeddings_write(c, &rows, tmp.data, err);
+        if (!rc) rc = lh_embeddings_write(c, &er, tmp.data, err);
         lh_engine_conn_free(c);
         lh__vkey_gen(&key, index, generation, "embeddings.parquet");
         if (!rc) rc = put_scratch(v, key.data, tmp.data, err);
@@ -83,8 +87,7 @@ int lh__vbuild_generation(lh_vectors *v, lh_job *job, const char *index, int64_t
     if (rc) {
         lh_err_prefix(err, "building generation %lld of index %s", (long long)generation, index);
         lh_hnsw_free(h);
-        for (size_t i = 0; i < n; i++) free(ids[i]);
-        free(ids);
+        lh__vrows_free(rows);
         return rc;
     }
     char at[40];
@@ -94,7 +97,7 @@ int lh__vbuild_generation(lh_vectors *v, lh_job *job, const char *index, int64_t
                           "params", lh__vparams_json(&params), "count", (json_int_t)n, "dimensions", (int)dim,
                           "build_seconds", build_s, "memory_bytes", (json_int_t)lh_hnsw_memory_bytes(h));
     *entry_out = e;
-    *gen_out = lh__vgen_new(index, generation, h, ids, n);
+    *gen_out = lh__vgen_new(index, generation, h, rows);
     lh_info("vectors: built %s generation %lld: %zu × %u in %.2f s", index, (long long)generation, n, dim, build_s);
     return 0;
 }
@@ -106,39 +109,49 @@ static int has_column(lh_column *cols, size_t n, const char *name)
     return 0;
 }
 
-int lh__vread_dataset(lh_vectors *v, const char *dataset, const char *id_column, const char *vector_column,
-                      lh_embeddings *out, lh_err *err)
+int lh__vdataset_scan(lh_vectors *v, const char *dataset, const char *const *need, const char *const *roles,
+                      size_t n_need, lh_buf *from, lh_err *err)
 {
-    memset(out, 0, sizeof *out);
     lh_dataset *ds = lh_catalog_get(v->cat, dataset, err);
     if (!ds) return err->status;
     lh_column *cols = NULL;
     size_t nc = lh_dataset_columns(ds, &cols);
     int rc = 0;
-    if (!has_column(cols, nc, id_column))
-        rc = lh_err_set(err, LH_EINVAL, "unknown_column", "dataset %s has no column \"%s\" (id_column)", dataset,
-                        id_column);
-    else if (!has_column(cols, nc, vector_column))
-        rc = lh_err_set(err, LH_EINVAL, "unknown_column", "dataset %s has no column \"%s\" (vector_column)", dataset,
-                        vector_column);
+    for (size_t i = 0; i < n_need && !rc; i++)
+        if (!has_column(cols, nc, need[i]))
+            rc = lh_err_set(err, LH_EINVAL, "unknown_column", "dataset %s has no column \"%s\" (%s)", dataset, need[i],
+                            roles[i]);
     lh_columns_free(cols, nc);
-    lh_buf sql = LH_BUF_INIT, path = LH_BUF_INIT;
+    size_t nf = lh_dataset_n_files(ds);
+    if (!rc && !nf) rc = lh_err_set(err, LH_EINVAL, "empty_dataset", "dataset %s has no data files", dataset);
+    lh_buf path = LH_BUF_INIT;
     if (!rc) {
-        lh_buf_puts(&sql, "SELECT CAST(");
-        lh_sql_quote_ident(&sql, id_column);
-        lh_buf_puts(&sql, " AS VARCHAR), ");
-        lh_sql_quote_ident(&sql, vector_column);
-        lh_buf_puts(&sql, " FROM read_parquet([");
-        size_t nf = lh_dataset_n_files(ds);
+        lh_buf_puts(from, "read_parquet([");
         for (size_t i = 0; i < nf && !rc; i++) {
             lh_buf_reset(&path);
             rc = lh_catalog_file_path(v->cat, ds, i, &path, err);
-            if (i) lh_buf_puts(&sql, ", ");
-            lh_sql_quote_literal(&sql, path.data ? path.data : "");
+            if (i) lh_buf_puts(from, ", ");
+            lh_sql_quote_literal(from, path.data ? path.data : "");
         }
-        lh_buf_puts(&sql, "])");
-        if (!nf) rc = lh_err_set(err, LH_EINVAL, "empty_dataset", "dataset %s has no data files", dataset);
+        lh_buf_puts(from, "])");
     }
+    lh_buf_free(&path);
+    lh_dataset_unref(ds);
+    return rc;
+}
+
+int lh__vread_dataset(lh_vectors *v, const char *dataset, const char *id_column, const char *vector_column,
+                      lh_embeddings *out, lh_err *err)
+{
+    memset(out, 0, sizeof *out);
+    const char *need[] = {id_column, vector_column}, *roles[] = {"id_column", "vector_column"};
+    lh_buf sql = LH_BUF_INIT;
+    lh_buf_puts(&sql, "SELECT CAST(");
+    lh_sql_quote_ident(&sql, id_column);
+    lh_buf_puts(&sql, " AS VARCHAR), ");
+    lh_sql_quote_ident(&sql, vector_column);
+    lh_buf_puts(&sql, " FROM ");
+    int rc = lh__vdataset_scan(v, dataset, need, roles, 2, &sql, err);
     if (!rc) {
         lh_engine_conn *c = NULL;
         rc = lh_engine_connect(v->engine, &c, err);
@@ -151,7 +164,5 @@ int lh__vread_dataset(lh_vectors *v, const char *dataset, const char *id_column,
         if (rc) lh_err_prefix(err, "reading vectors of dataset %s", dataset);
     }
     lh_buf_free(&sql);
-    lh_buf_free(&path);
-    lh_dataset_unref(ds);
     return rc;
 }

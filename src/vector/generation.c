@@ -20,56 +20,89 @@ static uint64_t hash_id(const char *s)
     return h;
 }
 
-lh_vgen *lh__vgen_new(const char *index, int64_t generation, lh_hnsw *h, char **ids, size_t n)
+void lh__vrows_free(lh_vrows *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        if (r->ids) free(r->ids[i]);
+        if (r->texts) free(r->texts[i]);
+        if (r->hashes) free(r->hashes[i]);
+    }
+    free(r->ids);
+    free(r->chunk_ids);
+    free(r->texts);
+    free(r->hashes);
+    free(r->vectors);
+    memset(r, 0, sizeof *r);
+}
+
+void lh__vrows_from(lh_vrows *r, lh_embeddings *e)
+{
+    *r = (lh_vrows){.n = e->n, .dim = e->dim, .ids = e->ids, .chunk_ids = e->chunk_ids, .texts = e->texts,
+                    .hashes = e->hashes, .vectors = e->vectors};
+    memset(e, 0, sizeof *e);
+}
+
+lh_vgen *lh__vgen_new(const char *index, int64_t generation, lh_hnsw *h, lh_vrows *rows)
 {
     lh_vgen *g = lh_xcalloc(1, sizeof *g);
     atomic_init(&g->refs, 1);
     g->index = lh_xstrdup(index);
     g->generation = generation;
     g->h = h;
-    g->ids = ids;
-    g->n = n;
+    g->n = rows->n;
+    g->ids = rows->ids;
+    g->chunk_ids = rows->chunk_ids;
+    g->texts = rows->texts;
+    rows->ids = NULL;
+    rows->chunk_ids = NULL;
+    rows->texts = NULL;
+    lh__vrows_free(rows);
     g->nslots = 16;
-    while (g->nslots < n * 2) g->nslots *= 2;
+    while (g->nslots < g->n * 2) g->nslots *= 2;
     g->slots = lh_xcalloc(g->nslots, sizeof *g->slots);
-    for (size_t i = 0; i < n; i++) {
-        size_t s = hash_id(ids[i]) & (g->nslots - 1);
+    for (size_t i = 0; i < g->n; i++) {
+        size_t s = hash_id(g->ids[i]) & (g->nslots - 1);
         while (g->slots[s]) s = (s + 1) & (g->nslots - 1);
         g->slots[s] = (uint32_t)i + 1;
     }
     return g;
 }
 
-int lh__vids_unique(const char *const *ids, size_t n, lh_err *err)
+int lh__vids_unique(const lh_vrows *rows, lh_err *err)
 {
-    size_t nslots = 16;
+    size_t n = rows->n, nslots = 16;
     while (nslots < n * 2) nslots *= 2;
     uint32_t *slots = lh_xcalloc(nslots, sizeof *slots);
     int rc = 0;
     for (size_t i = 0; i < n && !rc; i++) {
-        size_t s = hash_id(ids[i]) & (nslots - 1);
-        for (; slots[s]; s = (s + 1) & (nslots - 1))
-            if (!strcmp(ids[slots[s] - 1], ids[i])) {
+        int32_t ci = rows->chunk_ids ? rows->chunk_ids[i] : 0;
+        size_t s = hash_id(rows->ids[i]) & (nslots - 1);
+        for (; slots[s]; s = (s + 1) & (nslots - 1)) {
+            uint32_t j = slots[s] - 1;
+            if (!strcmp(rows->ids[j], rows->ids[i]) && (rows->chunk_ids ? rows->chunk_ids[j] : 0) == ci) {
                 rc = lh_err_set(err, LH_EINVAL, "duplicate_id",
-                                "id \"%.100s\" appears more than once (rows %u and %zu): ids must be unique", ids[i],
-                                slots[s], i + 1);
+                                "id \"%.100s\" appears more than once (rows %u and %zu): ids must be unique",
+                                rows->ids[i], j + 1, i + 1);
                 break;
             }
-        slots[s] = (uint32_t)i + 1;
+        }
+        if (!rc) slots[s] = (uint32_t)i + 1;
     }
     free(slots);
     return rc;
 }
 
-int64_t lh__vgen_label(const lh_vgen *g, const char *id)
+size_t lh__vgen_allow(const lh_vgen *g, const char *id, lh_bitset *b)
 {
-    size_t s = hash_id(id) & (g->nslots - 1);
-    while (g->slots[s]) {
+    size_t n = 0;
+    for (size_t s = hash_id(id) & (g->nslots - 1); g->slots[s]; s = (s + 1) & (g->nslots - 1)) {
         uint32_t l = g->slots[s] - 1;
-        if (!strcmp(g->ids[l], id)) return l;
-        s = (s + 1) & (g->nslots - 1);
+        if (!strcmp(g->ids[l], id)) {
+            lh_bitset_set(b, l);
+            n++;
+        }
     }
-    return -1;
+    return n;
 }
 
 lh_vgen *lh__vgen_ref(lh_vgen *g)
@@ -82,8 +115,13 @@ void lh__vgen_unref(lh_vgen *g)
 {
     if (!g || atomic_fetch_sub(&g->refs, 1) != 1) return;
     lh_hnsw_free(g->h);
-    for (size_t i = 0; i < g->n; i++) free(g->ids[i]);
+    for (size_t i = 0; i < g->n; i++) {
+        free(g->ids[i]);
+        if (g->texts) free(g->texts[i]);
+    }
     free(g->ids);
+    free(g->chunk_ids);
+    free(g->texts);
     free(g->slots);
     free(g->index);
     free(g);
@@ -109,49 +147,65 @@ json_t *lh__vmeta_generation(json_t *doc, int64_t generation)
     return NULL;
 }
 
-/* The ids of a generation, in label order. */
-static int read_ids(lh_vectors *v, const char *path, size_t expect, char ***out, lh_err *err)
+/* The ids, chunk numbers and chunk texts of a generation, in label order. */
+static int read_rows(lh_vectors *v, const char *path, size_t expect, lh_vrows *out, lh_err *err)
 {
     lh_engine_conn *c = NULL;
     int rc = lh_engine_connect(v->engine, &c, err);
     if (rc) return rc;
     lh_buf sql = LH_BUF_INIT;
-    lh_buf_puts(&sql, "SELECT doc_id FROM read_parquet(");
+    lh_buf_puts(&sql, "SELECT doc_id, chunk_id, chunk_text FROM read_parquet(");
     lh_sql_quote_literal(&sql, path);
     lh_buf_puts(&sql, ", file_row_number = true) ORDER BY file_row_number");
     lh_engine_result *res = NULL;
-    char **ids = lh_xcalloc(expect ? expect : 1, sizeof *ids);
-    size_t n = 0;
+    lh_vrows r = {0};
+    size_t cap = expect ? expect : 1;
+    r.ids = lh_xcalloc(cap, sizeof *r.ids);
+    r.chunk_ids = lh_xcalloc(cap, sizeof *r.chunk_ids);
+    r.texts = lh_xcalloc(cap, sizeof *r.texts);
+    int any_text = 0;
     rc = lh_engine_query(c, sql.data, &res, err);
     lh_buf txt = LH_BUF_INIT;
     while (!rc) {
         lh_chunk *ch = NULL;
         if ((rc = lh_result_next(res, &ch, err)) || !ch) break;
-        for (size_t r = 0; r < lh_chunk_rows(ch) && !rc; r++) {
-            if (n == expect) {
+        for (size_t i = 0; i < lh_chunk_rows(ch) && !rc; i++) {
+            if (r.n == expect) {
                 rc = lh_err_set(err, LH_EINTERNAL, "generation_mismatch", "%s holds more rows than the graph (%zu)",
                                 path, expect);
                 break;
             }
             lh_buf_reset(&txt);
-            lh_chunk_text(ch, 0, r, &txt);
-            ids[n++] = lh_xstrdup(txt.data ? txt.data : "");
+            lh_chunk_text(ch, 0, i, &txt);
+            r.ids[r.n] = lh_xstrdup(txt.data ? txt.data : "");
+            int64_t ci = 0;
+            if (!lh_chunk_is_null(ch, 1, i)) lh_chunk_int64(ch, 1, i, &ci, NULL);
+            r.chunk_ids[r.n] = (int32_t)ci;
+            if (!lh_chunk_is_null(ch, 2, i)) {
+                lh_buf_reset(&txt);
+                lh_chunk_text(ch, 2, i, &txt);
+                r.texts[r.n] = lh_xstrdup(txt.data ? txt.data : "");
+                any_text = 1;
+            }
+            r.n++;
         }
         lh_chunk_free(ch);
     }
-    if (!rc && n != expect)
-        rc = lh_err_set(err, LH_EINTERNAL, "generation_mismatch", "%s holds %zu rows, the graph %zu", path, n, expect);
+    if (!rc && r.n != expect)
+        rc = lh_err_set(err, LH_EINTERNAL, "generation_mismatch", "%s holds %zu rows, the graph %zu", path, r.n, expect);
     lh_buf_free(&txt);
     lh_result_free(res);
     lh_engine_conn_free(c);
     lh_buf_free(&sql);
-    if (rc) {
-        for (size_t i = 0; i < n; i++) free(ids[i]);
-        free(ids);
-        return rc;
+    if (!rc && !any_text) {  /* vectors given directly: no chunks to keep */
+        free(r.texts);
+        r.texts = NULL;
+        free(r.chunk_ids);
+        r.chunk_ids = NULL;
     }
-    *out = ids;
-    return 0;
+    if (rc) lh__vrows_free(&r);
+    else *out = r;
+    return rc;
 }
 
 int lh__vgen_load(lh_vectors *v, const char *index, int64_t generation, lh_vgen **out, lh_err *err)
@@ -159,7 +213,7 @@ int lh__vgen_load(lh_vectors *v, const char *index, int64_t generation, lh_vgen 
     *out = NULL;
     lh_buf key = LH_BUF_INIT, path = LH_BUF_INIT;
     lh_hnsw *h = NULL;
-    char **ids = NULL;
+    lh_vrows rows = {0};
     lh__vkey_gen(&key, index, generation, "hnsw.bin");
     int rc = lh__vlocal_path(v, key.data, &path, err);
     if (!rc) rc = lh_hnsw_load(path.data, &h, err);
@@ -168,7 +222,7 @@ int lh__vgen_load(lh_vectors *v, const char *index, int64_t generation, lh_vgen 
         lh_buf_reset(&path);
         lh__vkey_gen(&key, index, generation, "embeddings.parquet");
         rc = lh__vlocal_path(v, key.data, &path, err);
-        if (!rc) rc = read_ids(v, path.data, lh_hnsw_count(h), &ids, err);
+        if (!rc) rc = read_rows(v, path.data, lh_hnsw_count(h), &rows, err);
     }
     if (rc) {
         /* A bad file in the bucket is the server's problem, not the caller's. */
@@ -176,7 +230,7 @@ int lh__vgen_load(lh_vectors *v, const char *index, int64_t generation, lh_vgen 
         lh_err_prefix(err, "loading generation %lld of index %s", (long long)generation, index);
         lh_hnsw_free(h);
     } else {
-        *out = lh__vgen_new(index, generation, h, ids, lh_hnsw_count(h));
+        *out = lh__vgen_new(index, generation, h, &rows);
         atomic_fetch_add(&v->loads, 1);
         lh_info("vectors: loaded %s generation %lld (%zu vectors)", index, (long long)generation, lh_hnsw_count(h));
     }

@@ -19,33 +19,21 @@
 typedef struct filter_ctx {
     const lh_vgen *g;
     lh_bitset     *allow;
-    lh_buf         line;
     size_t         matched;   /* rows the predicate selected */
-    lh_err        *err;
-    int            rc;
 } filter_ctx;
 
-static void filter_line(filter_ctx *f)
+static int on_filter_row(void *ctx, json_t *row)
 {
-    if (f->rc || !f->line.len) return;
-    json_error_t je;
-    json_t *o = json_loadb(f->line.data, f->line.len, 0, &je);
-    json_t *err = json_object_get(o, "error");
-    if (err) {
-        json_t *m = json_is_object(err) ? json_object_get(err, "message") : err;
-        f->rc = lh_err_set(f->err, LH_EINVAL, "filter_error", "the filter failed: %s",
-                           json_is_string(m) ? json_string_value(m) : "unknown error");
-    } else {
-        json_t *id = json_object_get(o, "id");
-        if (json_is_string(id)) {
-            f->matched++;
-            int64_t l = lh__vgen_label(f->g, json_string_value(id));
-            if (l >= 0) lh_bitset_set(f->allow, (size_t)l);
-        }
+    filter_ctx *f = ctx;
+    json_t *id = json_object_get(row, "id");
+    if (json_is_string(id)) {
+        f->matched++;
+        lh__vgen_allow(f->g, json_string_value(id), f->allow);
     }
-    json_decref(o);
-    lh_buf_reset(&f->line);
+    return 0;
 }
+
+static int ndjson_each(lh_vectors *v, const char *sql, int (*cb)(void *ctx, json_t *row), void *ctx, lh_err *err);
 
 static int run_filter(lh_vectors *v, json_t *doc, const lh_vgen *g, const char *predicate, lh_bitset *allow,
                       size_t *matched, lh_err *err)
@@ -64,39 +52,16 @@ static int run_filter(lh_vectors *v, json_t *doc, const lh_vgen *g, const char *
     lh_buf_puts(&sql, " WHERE (");
     lh_buf_puts(&sql, predicate);
     lh_buf_puts(&sql, "\n)");
-    lh_query_req qr = {.sql = sql.data, .format = LH_QFMT_NDJSON, .limit = INT64_MAX / 4, .timeout_ms = 30000,
-                       .max_bytes = INT64_MAX / 4};
-    lh_query_run *run = NULL;
-    int rc = lh_query_start(v->query, &qr, &run, err);
+    int rc = lh_bitset_init(allow, g->n, err);
+    filter_ctx f = {.g = g, .allow = allow};
+    if (!rc) rc = ndjson_each(v, sql.data, on_filter_row, &f, err);
     lh_buf_free(&sql);
     if (rc) {
         lh_err_prefix(err, "filter");
-        return rc;
+        lh_bitset_release(allow);
     }
-    if ((rc = lh_bitset_init(allow, g->n, err))) {
-        lh_query_run_free(run);
-        return rc;
-    }
-    filter_ctx f = {.g = g, .allow = allow, .err = err};
-    char buf[65536];
-    for (;;) {
-        int64_t got = lh_query_read(run, buf, sizeof buf);
-        if (got < 0) {
-            f.rc = lh_err_set(err, LH_EIO, "filter_error", "the filter's result was cut short");
-            break;
-        }
-        if (got == 0) break;
-        for (int64_t i = 0; i < got; i++) {
-            if (buf[i] == '\n') filter_line(&f);
-            else lh_buf_append(&f.line, buf + i, 1);
-        }
-    }
-    filter_line(&f);
-    lh_buf_free(&f.line);
-    lh_query_run_free(run);
-    if (f.rc) lh_bitset_release(allow);
     *matched = f.matched;
-    return f.rc;
+    return rc;
 }
 
 static double score_of(lh_metric m, float dist)
@@ -137,6 +102,91 @@ int lh__vexact(const lh_vgen *g, const float *q, int k, const lh_bitset *allow, 
     return 0;
 }
 
+/* Run sql in the query sandbox as NDJSON: cb for each row object; an
+ * {"error"} line fails. */
+static int ndjson_each(lh_vectors *v, const char *sql, int (*cb)(void *ctx, json_t *row), void *ctx, lh_err *err)
+{
+    lh_query_req qr = {.sql = sql, .format = LH_QFMT_NDJSON, .limit = INT64_MAX / 4, .timeout_ms = 30000,
+                       .max_bytes = INT64_MAX / 4};
+    lh_query_run *run = NULL;
+    int rc = lh_query_start(v->query, &qr, &run, err);
+    if (rc) return rc;
+    lh_buf line = LH_BUF_INIT;
+    char buf[65536];
+    for (int done = 0; !done && !rc;) {
+        int64_t got = lh_query_read(run, buf, sizeof buf);
+        if (got < 0) rc = lh_err_set(err, LH_EIO, "query_error", "the result was cut short");
+        if (got <= 0) done = 1;
+        for (int64_t i = 0; i <= got && !rc; i++) {
+            if (i < got && buf[i] != '\n') {
+                lh_buf_append(&line, buf + i, 1);
+                continue;
+            }
+            if (i == got && !done) break;
+            if (!line.len) continue;
+            json_error_t je;
+            json_t *o = json_loadb(line.data, line.len, 0, &je);
+            lh_buf_reset(&line);
+            json_t *e = json_object_get(o, "error");
+            if (e) {
+                json_t *m = json_is_object(e) ? json_object_get(e, "message") : e;
+                rc = lh_err_set(err, LH_EINVAL, "query_error", "%s", json_is_string(m) ? json_string_value(m) : "error");
+            } else if (o) {
+                rc = cb(ctx, o);
+            }
+            json_decref(o);
+        }
+    }
+    lh_buf_free(&line);
+    lh_query_run_free(run);
+    return rc;
+}
+
+typedef struct rows_ctx {
+    json_t *by_id;
+} rows_ctx;
+
+static int on_row(void *ctx, json_t *row)
+{
+    rows_ctx *r = ctx;
+    json_t *id = json_object_get(row, "__lh_id");
+    if (json_is_string(id)) {
+        json_t *copy = json_deep_copy(row);
+        json_object_del(copy, "__lh_id");
+        json_object_set_new(r->by_id, json_string_value(id), copy);
+    }
+    return 0;
+}
+
+/* The dataset rows of the hits' ids, as {id: row}. */
+static int join_rows(lh_vectors *v, json_t *doc, json_t *results, json_t **by_id, lh_err *err)
+{
+    const char *ds = json_string_value(json_object_get(doc, "dataset"));
+    const char *idc = json_string_value(json_object_get(doc, "id_column"));
+    *by_id = json_object();
+    if (!ds || !idc || !json_array_size(results)) return 0;
+    lh_buf sql = LH_BUF_INIT;
+    lh_buf_puts(&sql, "SELECT CAST(");
+    lh_sql_quote_ident(&sql, idc);
+    lh_buf_puts(&sql, " AS VARCHAR) AS __lh_id, * FROM ");
+    lh_sql_quote_ident(&sql, ds);
+    lh_buf_puts(&sql, " WHERE CAST(");
+    lh_sql_quote_ident(&sql, idc);
+    lh_buf_puts(&sql, " AS VARCHAR) IN (");
+    size_t i;
+    json_t *h;
+    json_array_foreach(results, i, h) {
+        if (i) lh_buf_puts(&sql, ", ");
+        lh_sql_quote_literal(&sql, json_string_value(json_object_get(h, "id")));
+    }
+    lh_buf_puts(&sql, ")");
+    rows_ctx r = {*by_id};
+    int rc = ndjson_each(v, sql.data, on_row, &r, err);
+    lh_buf_free(&sql);
+    if (rc) lh_err_prefix(err, "joining rows of dataset %s", ds);
+    return rc;
+}
+
 int lh_vectors_search(lh_vectors *v, const char *name, const lh_vsearch *q, json_t **out, lh_err *err)
 {
     *out = NULL;
@@ -155,7 +205,41 @@ int lh_vectors_search(lh_vectors *v, const char *name, const lh_vsearch *q, json
     pthread_mutex_unlock(&ix->mu);
     size_t dim = lh_hnsw_dim(g->h);
     lh_metric metric = lh_hnsw_metric(g->h);
-    if (q->dim != dim)
+    float *qv = NULL;
+    lh_vsearch qq = *q;
+    if (q->query && !rc) {
+        if (!json_object_get(doc, "text_columns")) {
+            rc = lh_err_set(err, LH_EINVAL, "query_needs_text_index",
+                            "query text needs an index built from text columns; give vector for index %s", name);
+        } else if (!v->embedder.embed) {
+            rc = lh_err_set(err, LH_EUNAVAIL, "embedder_unavailable", "no embedding model is available in this server");
+        } else {
+            char model[128], version[64];
+            int dims = 0;
+            json_t *ent = lh__vmeta_generation(doc, g->generation);
+            const char *profile = json_string_value(json_object_get(ent, "profile"));
+            rc = v->embedder.describe(v->embedder.ctx, profile, model, sizeof model, version, sizeof version, &dims,
+                                      err);
+            json_t *gm = json_object_get(ent, "model");
+            if (!rc && (dims != (int)dim || strcmp(model, json_string_value(json_object_get(gm, "name")) ?: "") ||
+                        strcmp(version, json_string_value(json_object_get(gm, "version")) ?: "")))
+                rc = lh_err_set(err, LH_EINVAL, "model_mismatch",
+                                "profile %s now gives %s %s (%d dimensions) but generation %lld of index %s was "
+                                "embedded with %s %s (%zu): rebuild the index",
+                                profile ? profile : "(default)", model, version, dims, (long long)g->generation, name,
+                                json_string_value(json_object_get(gm, "name")) ?: "?",
+                                json_string_value(json_object_get(gm, "version")) ?: "?", dim);
+            if (!rc) {
+                qv = lh_xmalloc((size_t)dims * sizeof *qv);
+                const char *t = q->query;
+                rc = v->embedder.embed(v->embedder.ctx, profile, &t, 1, qv, err);
+                qq.vector = qv;
+                qq.dim = (uint32_t)dims;
+            }
+        }
+        q = &qq;
+    }
+    if (!rc && q->dim != dim)
         rc = lh_err_set(err, LH_EINVAL, "dimension_mismatch", "the query vector has %u dimensions, index %s has %zu",
                         q->dim, name, dim);
     if (!rc && lh_vec_check(q->vector, dim, metric, err)) {
@@ -180,10 +264,29 @@ int lh_vectors_search(lh_vectors *v, const char *name, const lh_vsearch *q, json
     }
     if (!rc) {
         json_t *results = json_array();
-        for (int i = 0; i < n; i++)
-            json_array_append_new(results, json_pack("{s:s,s:f,s:f}", "id", g->ids[hits[i].label], "score",
-                                                     score_of(metric, hits[i].dist), "distance",
-                                                     (double)hits[i].dist));
+        for (int i = 0; i < n; i++) {
+            uint32_t l = hits[i].label;
+            json_t *h = json_pack("{s:s,s:f,s:f}", "id", g->ids[l], "score", score_of(metric, hits[i].dist),
+                                  "distance", (double)hits[i].dist);
+            if (g->chunk_ids) json_object_set_new(h, "chunk_id", json_integer(g->chunk_ids[l]));
+            if (g->texts && g->texts[l]) json_object_set_new(h, "chunk_text", json_string(g->texts[l]));
+            json_array_append_new(results, h);
+        }
+        int want_rows = q->rows < 0 ? json_object_get(doc, "dataset") != NULL : q->rows;
+        json_t *by_id = NULL;
+        if (want_rows) rc = join_rows(v, doc, results, &by_id, err);
+        size_t hi;
+        json_t *h;
+        if (!rc && by_id)
+            json_array_foreach(results, hi, h) {
+                json_t *row = json_object_get(by_id, json_string_value(json_object_get(h, "id")));
+                json_object_set(h, "row", row ? row : json_null());
+            }
+        json_decref(by_id);
+        if (rc) {
+            json_decref(results);
+            goto done;
+        }
         lh_hnsw_params p = lh_hnsw_get_params(g->h);
         *out = json_pack("{s:s,s:I,s:s,s:i,s:i,s:b,s:o,s:f}", "index", name, "generation", (json_int_t)g->generation,
                          "metric", lh_metric_name(metric), "k", q->k, "ef", q->ef > 0 ? q->ef : p.ef_search, "exact",
@@ -193,7 +296,9 @@ int lh_vectors_search(lh_vectors *v, const char *name, const lh_vsearch *q, json
             json_object_set_new(*out, "filter_ms", json_real((double)t_filter / 1000.0));
         }
     }
+done:
     free(hits);
+    free(qv);
     if (filtered) lh_bitset_release(&allow);
     json_decref(doc);
     lh__vgen_unref(g);

@@ -234,28 +234,60 @@ static json_t *new_doc(const lh_vindex_spec *s, uint32_t dim)
                           lh_metric_name(s->metric), "dimensions", (int)dim, "model", "name",
                           s->model ? s->model : "user", "version", s->model_version ? s->model_version : "1",
                           "deleted", 0, "active_generation", (json_int_t)0, "generations");
-    json_object_set_new(d, "source", json_string(s->dataset ? "dataset" : "vectors"));
+    json_object_set_new(d, "source", json_string(s->n_text_columns ? "text" : s->dataset ? "dataset" : "vectors"));
     if (s->dataset) {
         json_object_set_new(d, "dataset", json_string(s->dataset));
         json_object_set_new(d, "id_column", json_string(s->id_column));
-        json_object_set_new(d, "vector_column", json_string(s->vector_column));
+    }
+    if (s->vector_column) json_object_set_new(d, "vector_column", json_string(s->vector_column));
+    if (s->n_text_columns) {
+        json_t *cols = json_array();
+        for (size_t i = 0; i < s->n_text_columns; i++) json_array_append_new(cols, json_string(s->text_columns[i]));
+        json_object_set_new(d, "text_columns", cols);
+        json_object_set_new(d, "chunking", json_pack("{s:i,s:i}", "size", s->chunk_size, "overlap", s->chunk_overlap));
+        json_object_set_new(d, "profile", s->profile ? json_string(s->profile) : json_null());
     }
     return d;
 }
 
-/* Build generation 1 from (ids, vectors) and commit the first document. */
-static int create_common(lh_vectors *v, lh_job *job, lh_vidx *ix, const lh_vindex_spec *s, char **ids, size_t n,
-                         uint32_t dim, const float *vectors, json_t **out, lh_err *err)
+/* Record in a generation entry what embedded it (text indexes), and make
+ * the document's top-level model and dimensions those of the active one. */
+static void entry_model(json_t *entry, json_t *stats, const char *profile)
+{
+    if (!stats) return;
+    json_object_set_new(entry, "model", json_pack("{s:O,s:O}", "name", json_object_get(stats, "model"), "version",
+                                                  json_object_get(stats, "model_version")));
+    json_object_set_new(entry, "profile", profile ? json_string(profile) : json_null());
+    json_object_del(stats, "model");
+    json_object_del(stats, "model_version");
+    json_object_set(entry, "embedding", stats);
+}
+
+static void doc_follow_active(json_t *doc)
+{
+    json_t *g = lh__vmeta_generation(doc, json_integer_value(json_object_get(doc, "active_generation")));
+    if (!g) return;
+    if (json_object_get(g, "model")) json_object_set(doc, "model", json_object_get(g, "model"));
+    if (json_object_get(g, "dimensions")) json_object_set(doc, "dimensions", json_object_get(g, "dimensions"));
+    if (json_object_get(g, "profile")) json_object_set(doc, "profile", json_object_get(g, "profile"));
+}
+
+/* Build generation 1 from rows (taken) and commit the first document. */
+static int create_common(lh_vectors *v, lh_job *job, lh_vidx *ix, const lh_vindex_spec *s, lh_vrows *rows,
+                         json_t *stats, json_t **out, lh_err *err)
 {
     pthread_mutex_lock(&ix->write_mu);
     lh_vgen *g = NULL;
     json_t *entry = NULL;
     int64_t gen = 1;
-    int rc = lh__vbuild_generation(v, job, s->name, gen, s->metric, &s->hnsw, ids, n, dim, vectors, &g, &entry, err);
+    uint32_t dim = rows->dim;
+    int rc = lh__vbuild_generation(v, job, s->name, gen, s->metric, &s->hnsw, rows, &g, &entry, err);
     if (!rc) {
         json_t *doc = new_doc(s, dim);
+        entry_model(entry, stats, s->profile);
         json_array_append_new(json_object_get(doc, "generations"), entry);
         json_object_set_new(doc, "active_generation", json_integer(gen));
+        doc_follow_active(doc);
         rc = commit_doc(v, ix, doc, g, err);
     }
     lh__vgen_unref(g);
@@ -294,9 +326,12 @@ int lh_vectors_create(lh_vectors *v, const lh_vindex_spec *s, json_t **out, lh_e
         }
     lh_vidx *ix;
     if (reserve(v, s->name, &ix, err)) return err->status;
-    char **ids = lh_xcalloc(s->n, sizeof *ids);
-    for (size_t i = 0; i < s->n; i++) ids[i] = lh_xstrdup(s->ids[i]);
-    return create_common(v, NULL, ix, s, ids, s->n, s->dim, s->vectors, out, err);
+    lh_vrows rows = {.n = s->n, .dim = s->dim};
+    rows.ids = lh_xcalloc(s->n, sizeof *rows.ids);
+    for (size_t i = 0; i < s->n; i++) rows.ids[i] = lh_xstrdup(s->ids[i]);
+    rows.vectors = lh_xmalloc(s->n * s->dim * sizeof *rows.vectors);
+    memcpy(rows.vectors, s->vectors, s->n * s->dim * sizeof *rows.vectors);
+    return create_common(v, NULL, ix, s, &rows, NULL, out, err);
 }
 
 /* ---- create from a dataset, rebuild: jobs ---- */
@@ -305,20 +340,25 @@ typedef struct build_job {
     lh_vectors    *v;
     lh_vidx       *ix;
     lh_vindex_spec spec;
-    char          *strs[6];
+    char          *strs[7];
+    char         **cols;
     int            create;     /* first generation; else a rebuild */
     int            activate;
+    int            new_profile;
 } build_job;
 
 static void build_job_free(void *p)
 {
     build_job *j = p;
     for (size_t i = 0; i < sizeof j->strs / sizeof j->strs[0]; i++) free(j->strs[i]);
+    for (size_t i = 0; j->cols && i < j->spec.n_text_columns; i++) free(j->cols[i]);
+    free(j->cols);
     free(j);
 }
 
 static const char *keep(build_job *j, int slot, const char *s)
 {
+    free(j->strs[slot]);
     j->strs[slot] = s ? lh_xstrdup(s) : NULL;
     return j->strs[slot];
 }
@@ -335,26 +375,57 @@ static int next_generation(json_t *doc)
     return (int)(m + 1);
 }
 
-/* The vectors a rebuild starts from: the dataset again, or the active
- * generation's embeddings file. */
-static int rebuild_source(lh_vectors *v, lh_vidx *ix, json_t *doc, lh_embeddings *src, lh_err *err)
+/* Text source of a text index document (strings point into doc). */
+static void text_src_of(json_t *doc, const char *profile, const char **cols, lh_vtext_src *t)
 {
-    const char *ds = json_string_value(json_object_get(doc, "dataset"));
-    if (ds)
-        return lh__vread_dataset(v, ds, json_string_value(json_object_get(doc, "id_column")),
-                                 json_string_value(json_object_get(doc, "vector_column")), src, err);
+    json_t *tc = json_object_get(doc, "text_columns"), *ch = json_object_get(doc, "chunking");
+    size_t n = json_array_size(tc);
+    for (size_t i = 0; i < n && i < 64; i++) cols[i] = json_string_value(json_array_get(tc, i));
+    *t = (lh_vtext_src){.dataset = json_string_value(json_object_get(doc, "dataset")),
+                        .id_column = json_string_value(json_object_get(doc, "id_column")),
+                        .profile = profile,
+                        .columns = cols,
+                        .n_columns = n < 64 ? n : 64,
+                        .chunk_size = (int)json_integer_value(json_object_get(ch, "size")),
+                        .chunk_overlap = (int)json_integer_value(json_object_get(ch, "overlap"))};
+}
+
+/* The rows a rebuild starts from: the dataset again (re-embedding only
+ * changed documents of a text index), or the active generation's file. */
+static int rebuild_source(lh_vectors *v, lh_job *job, lh_vidx *ix, json_t *doc, const char *profile,
+                          lh_vrows *rows, json_t **stats, lh_err *err)
+{
+    *stats = NULL;
     int64_t active = json_integer_value(json_object_get(doc, "active_generation"));
     lh_buf key = LH_BUF_INIT, path = LH_BUF_INIT, sql = LH_BUF_INIT;
     lh__vkey_gen(&key, ix->name, active, "embeddings.parquet");
-    int rc = lh__vlocal_path(v, key.data, &path, err);
-    if (!rc) {
-        lh_buf_puts(&sql, "SELECT doc_id, vector FROM read_parquet(");
-        lh_sql_quote_literal(&sql, path.data);
-        lh_buf_puts(&sql, ", file_row_number = true) ORDER BY file_row_number");
-        lh_engine_conn *c = NULL;
-        rc = lh_engine_connect(v->engine, &c, err);
-        if (!rc) rc = lh_embeddings_read(c, sql.data, v->max_vectors, src, err);
-        lh_engine_conn_free(c);
+    int rc = 0;
+    const char *ds = json_string_value(json_object_get(doc, "dataset"));
+    if (json_object_get(doc, "text_columns")) {
+        const char *cols[64];
+        lh_vtext_src t;
+        text_src_of(doc, profile, cols, &t);
+        lh_err ignored;
+        if (!lh__vlocal_path(v, key.data, &path, &ignored)) t.prev_embeddings = path.data;
+        rc = lh__vtext_rows(v, job, &t, rows, stats, err);
+    } else if (ds) {
+        lh_embeddings e;
+        rc = lh__vread_dataset(v, ds, json_string_value(json_object_get(doc, "id_column")),
+                               json_string_value(json_object_get(doc, "vector_column")), &e, err);
+        if (!rc) lh__vrows_from(rows, &e);
+    } else {
+        rc = lh__vlocal_path(v, key.data, &path, err);
+        if (!rc) {
+            lh_buf_puts(&sql, "SELECT doc_id, vector FROM read_parquet(");
+            lh_sql_quote_literal(&sql, path.data);
+            lh_buf_puts(&sql, ", file_row_number = true) ORDER BY file_row_number");
+            lh_engine_conn *c = NULL;
+            lh_embeddings e;
+            rc = lh_engine_connect(v->engine, &c, err);
+            if (!rc) rc = lh_embeddings_read(c, sql.data, v->max_vectors, &e, err);
+            lh_engine_conn_free(c);
+            if (!rc) lh__vrows_from(rows, &e);
+        }
     }
     lh_buf_free(&key);
     lh_buf_free(&path);
@@ -366,50 +437,68 @@ static int run_build_job(lh_job *job, void *arg, json_t **result, lh_err *err)
 {
     build_job *j = arg;
     lh_vectors *v = j->v;
-    lh_embeddings src;
+    lh_vrows rows = {0};
+    json_t *stats = NULL;
     int rc;
     if (j->create) {
-        lh_job_progress(job, "reading dataset", 0, -1, 0);
-        rc = lh__vread_dataset(v, j->spec.dataset, j->spec.id_column, j->spec.vector_column, &src, err);
+        if (j->spec.n_text_columns) {
+            lh_vtext_src t = {.dataset = j->spec.dataset, .id_column = j->spec.id_column, .profile = j->spec.profile,
+                              .columns = (const char *const *)j->cols, .n_columns = j->spec.n_text_columns,
+                              .chunk_size = j->spec.chunk_size, .chunk_overlap = j->spec.chunk_overlap};
+            rc = lh__vtext_rows(v, job, &t, &rows, &stats, err);
+            if (!rc) {
+                j->spec.model = keep(j, 4, json_string_value(json_object_get(stats, "model")));
+                j->spec.model_version = keep(j, 5, json_string_value(json_object_get(stats, "model_version")));
+            }
+        } else {
+            lh_job_progress(job, "reading dataset", 0, -1, 0);
+            lh_embeddings e;
+            rc = lh__vread_dataset(v, j->spec.dataset, j->spec.id_column, j->spec.vector_column, &e, err);
+            if (!rc) lh__vrows_from(&rows, &e);
+        }
         if (rc) {
             unreserve(j->ix);
+            json_decref(stats);
             return rc;
         }
-        rc = create_common(v, job, j->ix, &j->spec, src.ids, src.n, src.dim, src.vectors, result, err);
-        src.ids = NULL;
-        src.n = 0;
-        lh_embeddings_free(&src);
+        rc = create_common(v, job, j->ix, &j->spec, &rows, stats, result, err);
+        if (!rc && stats) json_object_set(*result, "embedding", stats);
+        json_decref(stats);
         return rc;
     }
     pthread_mutex_lock(&j->ix->write_mu);
     pthread_mutex_lock(&j->ix->mu);
     json_t *doc = json_deep_copy(j->ix->meta);
     pthread_mutex_unlock(&j->ix->mu);
+    const char *profile = j->new_profile ? j->spec.profile : json_string_value(json_object_get(doc, "profile"));
     lh_job_progress(job, "reading vectors", 0, -1, 0);
-    rc = rebuild_source(v, j->ix, doc, &src, err);
+    rc = rebuild_source(v, job, j->ix, doc, profile, &rows, &stats, err);
     uint32_t dim = (uint32_t)json_integer_value(json_object_get(doc, "dimensions"));
-    if (!rc && src.dim != dim)
+    if (!rc && rows.dim != dim && !stats)
         rc = lh_err_set(err, LH_EINVAL, "dimension_mismatch", "the source now has %u-dimensional vectors, the index %u",
-                        src.dim, dim);
+                        rows.dim, dim);
     lh_metric metric = LH_METRIC_COSINE;
     if (!rc) rc = lh_metric_parse(json_string_value(json_object_get(doc, "metric")), &metric, err);
     if (!rc) {
         int gen = next_generation(doc);
         lh_vgen *g = NULL;
         json_t *entry = NULL;
-        rc = lh__vbuild_generation(v, job, j->ix->name, gen, metric, &j->spec.hnsw, src.ids, src.n, src.dim,
-                                   src.vectors, &g, &entry, err);
-        src.ids = NULL;
-        src.n = 0;
+        rc = lh__vbuild_generation(v, job, j->ix->name, gen, metric, &j->spec.hnsw, &rows, &g, &entry, err);
         if (!rc) {
+            entry_model(entry, stats, profile);
             json_array_append_new(json_object_get(doc, "generations"), entry);
             if (j->activate) json_object_set_new(doc, "active_generation", json_integer(gen));
+            doc_follow_active(doc);
             rc = commit_doc(v, j->ix, json_incref(doc), j->activate ? g : NULL, err);
         }
         lh__vgen_unref(g);
-        if (!rc) *result = json_pack("{s:s,s:i,s:b}", "index", j->ix->name, "generation", gen, "active", j->activate);
+        if (!rc) {
+            *result = json_pack("{s:s,s:i,s:b}", "index", j->ix->name, "generation", gen, "active", j->activate);
+            if (stats) json_object_set(*result, "embedding", stats);
+        }
     }
-    lh_embeddings_free(&src);
+    lh__vrows_free(&rows);
+    json_decref(stats);
     json_decref(doc);
     pthread_mutex_lock(&j->ix->mu);
     j->ix->building = 0;
@@ -421,9 +510,23 @@ static int run_build_job(lh_job *job, void *arg, json_t **result, lh_err *err)
 int lh_vectors_create_from_dataset(lh_vectors *v, const lh_vindex_spec *s, char *job_id, lh_err *err)
 {
     if (check_spec(s, err)) return err->status;
-    if (!s->dataset || !s->id_column || !s->vector_column)
+    if (!s->dataset || !s->id_column || (!s->vector_column == !s->n_text_columns))
         return lh_err_set(err, LH_EINVAL, "missing_parameter", "an index over a dataset needs dataset, "
-                          "id_column and vector_column");
+                          "id_column and either vector_column or text_columns");
+    if (s->n_text_columns > 64)
+        return lh_err_set(err, LH_EINVAL, "invalid_parameter", "at most 64 text_columns");
+    if (s->n_text_columns) {
+        if (s->chunk_size < 1 || s->chunk_size > 100000 || s->chunk_overlap < 0 || s->chunk_overlap >= s->chunk_size)
+            return lh_err_set(err, LH_EINVAL, "invalid_parameter",
+                              "chunking.size must be 1..100000 words and chunking.overlap 0..size-1 (got %d, %d)",
+                              s->chunk_size, s->chunk_overlap);
+        if (!v->embedder.embed)
+            return lh_err_set(err, LH_EUNAVAIL, "embedder_unavailable", "no embedding model is available in this server");
+        char model[128], version[64];
+        int dims;
+        if (v->embedder.describe(v->embedder.ctx, s->profile, model, sizeof model, version, sizeof version, &dims, err))
+            return err->status;
+    }
     lh_dataset *ds = lh_catalog_get(v->cat, s->dataset, err);
     if (!ds) return err->status;
     lh_dataset_unref(ds);
@@ -440,6 +543,12 @@ int lh_vectors_create_from_dataset(lh_vectors *v, const lh_vindex_spec *s, char 
     j->spec.vector_column = keep(j, 3, s->vector_column);
     j->spec.model = keep(j, 4, s->model);
     j->spec.model_version = keep(j, 5, s->model_version);
+    j->spec.profile = keep(j, 6, s->profile);
+    if (s->n_text_columns) {
+        j->cols = lh_xcalloc(s->n_text_columns, sizeof *j->cols);
+        for (size_t i = 0; i < s->n_text_columns; i++) j->cols[i] = lh_xstrdup(s->text_columns[i]);
+        j->spec.text_columns = (const char *const *)j->cols;
+    }
     if (lh_jobs_start(v->jobs, "vector_index", run_build_job, j, build_job_free, job_id, err)) {
         unreserve(ix);
         build_job_free(j);
@@ -448,23 +557,32 @@ int lh_vectors_create_from_dataset(lh_vectors *v, const lh_vindex_spec *s, char 
     return 0;
 }
 
-int lh_vectors_rebuild(lh_vectors *v, const char *name, const lh_hnsw_params *hnsw, int activate, char *job_id,
-                       lh_err *err)
+int lh_vectors_rebuild(lh_vectors *v, const char *name, const lh_hnsw_params *hnsw, const char *profile,
+                       int activate, char *job_id, lh_err *err)
 {
     lh_vindex_spec s = {.name = name, .hnsw = *hnsw};
     if (check_spec(&s, err)) return err->status;
     lh_vidx *ix = find_live(v, name, err);
     if (!ix) return err->status;
     pthread_mutex_lock(&ix->mu);
-    int busy = ix->building;
-    ix->building = 1;
+    int busy = ix->building, text = json_object_get(ix->meta, "text_columns") != NULL;
+    if (!busy && (!profile || text)) ix->building = 1;
     pthread_mutex_unlock(&ix->mu);
     if (busy) return lh_err_set(err, LH_ECONFLICT, "index_busy", "index %s is already being built", name);
+    if (profile && !text)
+        return lh_err_set(err, LH_EINVAL, "invalid_parameter",
+                          "profile applies to text indexes; index %s holds vectors given directly or a vector column",
+                          name);
     build_job *j = lh_xcalloc(1, sizeof *j);
     j->v = v;
     j->ix = ix;
     j->spec = s;
+    j->spec.name = keep(j, 0, name);
     j->activate = activate;
+    if (profile) {
+        j->new_profile = 1;
+        j->spec.profile = keep(j, 6, profile);
+    }
     if (lh_jobs_start(v->jobs, "vector_generation", run_build_job, j, build_job_free, job_id, err)) {
         unreserve(ix);
         build_job_free(j);
@@ -490,6 +608,7 @@ int lh_vectors_activate(lh_vectors *v, const char *name, int64_t generation, jso
     if (!rc) rc = lh__vgen_load(v, name, generation, &g, err);
     if (!rc) {
         json_object_set_new(doc, "active_generation", json_integer(generation));
+        doc_follow_active(doc);
         rc = commit_doc(v, ix, json_incref(doc), g, err);
     }
     lh__vgen_unref(g);

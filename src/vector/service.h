@@ -37,6 +37,16 @@
 
 typedef struct lh_vectors lh_vectors;
 
+/* How the service turns text into vectors. The AI layer sits beside this
+ * one (both layer 5), so the application wires an embedder in rather than
+ * vector/ linking to ai/. profile NULL or "" = the default profile. */
+typedef struct lh_vembedder {
+    void *ctx;
+    int (*describe)(void *ctx, const char *profile, char *model, size_t model_sz, char *version, size_t version_sz,
+                    int *dims, lh_err *err);
+    int (*embed)(void *ctx, const char *profile, const char *const *texts, size_t n, float *out, lh_err *err);
+} lh_vembedder;
+
 typedef struct lh_vectors_opts {
     lh_catalog       *cat;
     lh_query_service *query;       /* filters run here, sandboxed */
@@ -45,6 +55,7 @@ typedef struct lh_vectors_opts {
     int               build_threads;
     int               search_threads;  /* exact (flat) searches */
     size_t            max_vectors;     /* per index; larger sources are refused */
+    lh_vembedder      embedder;        /* embed == NULL: text indexes unavailable */
 } lh_vectors_opts;
 
 int  lh_vectors_open(const lh_vectors_opts *opts, lh_vectors **out, lh_err *err);
@@ -57,10 +68,16 @@ typedef struct lh_vindex_spec {
     lh_hnsw_params hnsw;
     const char    *model;          /* NULL: "user" (vectors given by the caller) */
     const char    *model_version;  /* NULL: "1" */
-    /* from a dataset (else from vectors below) */
+    /* from a dataset (else from vectors below): a column of vectors, or
+     * text columns chunked by words and embedded with a profile */
     const char    *dataset;
     const char    *vector_column;
     const char    *id_column;
+    const char *const *text_columns;
+    size_t         n_text_columns;
+    int            chunk_size;     /* words per chunk; 0 = 96 */
+    int            chunk_overlap;  /* words shared by neighbouring chunks; < chunk_size */
+    const char    *profile;
     /* from the caller: n ids and n × dim vectors */
     size_t              n;
     uint32_t            dim;
@@ -76,11 +93,13 @@ int lh_vectors_create(lh_vectors *v, const lh_vindex_spec *spec, json_t **out, l
 int lh_vectors_create_from_dataset(lh_vectors *v, const lh_vindex_spec *spec, char *job_id, lh_err *err);
 
 /* Build a new generation with new HNSW parameters (a job): from the
- * dataset again for a dataset index (so new rows are picked up), from the
- * active generation's vectors otherwise; activated when built unless
- * activate is 0. */
-int lh_vectors_rebuild(lh_vectors *v, const char *name, const lh_hnsw_params *hnsw, int activate, char *job_id,
-                       lh_err *err);
+ * dataset again for a dataset index (so new rows are picked up; a text
+ * index re-embeds only documents whose text changed, unless the profile
+ * changes the model), from the active generation's vectors otherwise;
+ * activated when built unless activate is 0. profile: NULL keeps the
+ * index's profile (text indexes only). */
+int lh_vectors_rebuild(lh_vectors *v, const char *name, const lh_hnsw_params *hnsw, const char *profile,
+                       int activate, char *job_id, lh_err *err);
 /* Make an existing generation the active one. */
 int lh_vectors_activate(lh_vectors *v, const char *name, int64_t generation, json_t **out, lh_err *err);
 
@@ -91,16 +110,18 @@ int     lh_vectors_get(lh_vectors *v, const char *name, json_t **out, lh_err *er
 int     lh_vectors_delete(lh_vectors *v, const char *name, lh_err *err);
 
 typedef struct lh_vsearch {
-    const float *vector;
+    const float *vector;      /* or NULL with query */
     uint32_t     dim;
+    const char  *query;       /* text, embedded with the index's profile */
+    int          rows;        /* join the dataset rows back: 1 yes, 0 no, -1 default (dataset indexes) */
     int          k;
     int          ef;          /* 0: the generation's ef_search */
     const char  *filter;      /* SQL predicate on the dataset's columns, or NULL */
     int          exact;       /* brute force instead of the graph */
 } lh_vsearch;
 
-/* {"index", "generation", "results": [{"id", "score", "distance"}], "took_ms", ...}
- * best first. score is higher-is-better (cosine similarity, inner product,
+/* {"index", "generation", "results": [{"id", "score", "distance", "chunk_id"?,
+ * "chunk_text"?, "row"?}], "took_ms", ...} best first. score is higher-is-better (cosine similarity, inner product,
  * or -distance for l2). */
 int lh_vectors_search(lh_vectors *v, const char *name, const lh_vsearch *q, json_t **out, lh_err *err);
 

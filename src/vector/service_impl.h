@@ -13,6 +13,21 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+/* Rows of a generation, label order; every array owned (NULL when absent). */
+typedef struct lh_vrows {
+    size_t   n;
+    uint32_t dim;
+    char   **ids;        /* doc ids */
+    int32_t *chunk_ids;
+    char   **texts;      /* chunk texts */
+    char   **hashes;     /* content hash of the chunk's document */
+    float   *vectors;
+} lh_vrows;
+
+void lh__vrows_free(lh_vrows *r);
+/* Move an engine read into rows (e is left empty). */
+void lh__vrows_from(lh_vrows *r, lh_embeddings *e);
+
 /* One loaded generation: the graph and the label → id table. */
 typedef struct lh_vgen {
     atomic_int     refs;
@@ -20,6 +35,8 @@ typedef struct lh_vgen {
     int64_t        generation;
     lh_hnsw       *h;
     char         **ids;       /* label → doc id */
+    int32_t       *chunk_ids; /* label → chunk number, or NULL */
+    char         **texts;     /* label → chunk text, or NULL */
     size_t         n;
     uint32_t      *slots;     /* open-addressing id → label+1 (0 empty) */
     size_t         nslots;
@@ -28,12 +45,13 @@ typedef struct lh_vgen {
 
 lh_vgen *lh__vgen_ref(lh_vgen *g);
 void     lh__vgen_unref(lh_vgen *g);
-/* Take ownership of h and ids (n of them) and index the ids. */
-lh_vgen *lh__vgen_new(const char *index, int64_t generation, lh_hnsw *h, char **ids, size_t n);
-/* LH_EINVAL "duplicate_id" naming the first id given twice. */
-int      lh__vids_unique(const char *const *ids, size_t n, lh_err *err);
-/* Label of a doc id, or -1. */
-int64_t  lh__vgen_label(const lh_vgen *g, const char *id);
+/* Take ownership of h and of rows' ids, chunk_ids and texts (the rest of
+ * rows is freed) and index the ids. */
+lh_vgen *lh__vgen_new(const char *index, int64_t generation, lh_hnsw *h, lh_vrows *rows);
+/* LH_EINVAL "duplicate_id" naming the first (id, chunk) given twice. */
+int      lh__vids_unique(const lh_vrows *rows, lh_err *err);
+/* Allow every label of doc id in b; returns how many. */
+size_t   lh__vgen_allow(const lh_vgen *g, const char *id, lh_bitset *b);
 
 typedef struct lh_vidx {
     char           *name;
@@ -55,6 +73,7 @@ struct lh_vectors {
     char             *cache_dir;
     int               build_threads, search_threads;
     size_t            max_vectors;
+    lh_vembedder      embedder;
     pthread_mutex_t   mu;          /* the index table */
     lh_vidx         **idx;
     size_t            n, cap;
@@ -101,15 +120,40 @@ int lh__vexact(const lh_vgen *g, const float *q, int k, const lh_bitset *allow, 
 
 /* ---- build.c ---- */
 
-/* Build a graph over (ids, vectors), write generation `generation` of
- * `index` (embeddings + sidecar) and return the loaded generation and its
- * meta entry. Takes ownership of ids. */
+/* Build a graph over rows, write generation `generation` of `index`
+ * (embeddings + sidecar) and return the loaded generation and its meta
+ * entry. Takes rows (left empty). */
 int lh__vbuild_generation(lh_vectors *v, lh_job *job, const char *index, int64_t generation, lh_metric metric,
-                          const lh_hnsw_params *p, char **ids, size_t n, uint32_t dim, const float *vectors,
-                          lh_vgen **gen_out, json_t **entry_out, lh_err *err);
+                          const lh_hnsw_params *p, lh_vrows *rows, lh_vgen **gen_out, json_t **entry_out,
+                          lh_err *err);
+/* Check that dataset has the columns need[] (roles[] name them in the
+ * error) and append "read_parquet([files])" to from. */
+int lh__vdataset_scan(lh_vectors *v, const char *dataset, const char *const *need, const char *const *roles,
+                      size_t n_need, lh_buf *from, lh_err *err);
 /* Read (id, vector) of a dataset column through the internal engine. */
 int lh__vread_dataset(lh_vectors *v, const char *dataset, const char *id_column, const char *vector_column,
                       lh_embeddings *out, lh_err *err);
+/* ---- text.c: text indexes ---- */
+
+typedef struct lh_vtext_src {
+    const char        *dataset, *id_column, *profile;
+    const char *const *columns;
+    size_t             n_columns;
+    int                chunk_size, chunk_overlap;
+    const char        *model, *model_version;   /* the profile's, for the content hash */
+    const char        *prev_embeddings;         /* local path of the previous generation's file, or NULL */
+} lh_vtext_src;
+
+/* Read the documents, chunk them, reuse the previous generation's vectors
+ * for documents whose content hash is unchanged and embed the rest.
+ * *stats gets {documents, reused_documents, embedded_documents, chunks,
+ * embedded_chunks, empty_documents}. */
+int lh__vtext_rows(lh_vectors *v, lh_job *job, const lh_vtext_src *src, lh_vrows *out, json_t **stats, lh_err *err);
+/* Split text into chunks of size words overlapping by overlap words
+ * (whitespace-separated; joined by single spaces); an empty text gives
+ * none. Returns the count; *out holds that many new strings. */
+size_t lh__vchunk(const char *text, int size, int overlap, char ***out);
+
 /* Parameters as JSON and back (missing members keep the defaults). */
 json_t *lh__vparams_json(const lh_hnsw_params *p);
 void    lh__vparams_from_json(json_t *o, lh_hnsw_params *p);
