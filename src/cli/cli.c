@@ -20,6 +20,7 @@ static const char USAGE[] =
     "  ingest FILE      load a CSV/TSV/JSON/NDJSON/Parquet file into a dataset\n"
     "  ingest-db        pull a PostgreSQL table or query into a dataset\n"
     "  sql \"SELECT…\"    run a read-only SQL statement over the datasets\n"
+    "  search IDX \"…\"   search a text index by meaning\n"
     "  demo             generate and load the staffing demo data\n"
     "  version          print the version of lakehouse and its SQL engine\n"
     "  help             print this help\n"
@@ -58,6 +59,7 @@ int lh_cli_main(int argc, char **argv)
     if (!strcmp(cmd, "ingest")) return lh_cmd_ingest(argc - 1, argv + 1);
     if (!strcmp(cmd, "ingest-db")) return lh_cmd_ingest_db(argc - 1, argv + 1);
     if (!strcmp(cmd, "sql")) return lh_cmd_sql(argc - 1, argv + 1);
+    if (!strcmp(cmd, "search")) return lh_cmd_search(argc - 1, argv + 1);
     if (!strcmp(cmd, "demo")) return lh_cmd_demo(argc - 1, argv + 1);
     fprintf(stderr, "lakehouse: unknown command \"%s\"; run `lakehouse help`\n", cmd);
     return LH_EXIT_USAGE;

@@ -23,6 +23,7 @@ int lh_cmd_serve(int argc, char **argv);
 int lh_cmd_config(int argc, char **argv);
 int lh_cmd_ingest(int argc, char **argv);
 int lh_cmd_sql(int argc, char **argv);
+int lh_cmd_search(int argc, char **argv);
 int lh_cmd_ingest_db(int argc, char **argv);
 int lh_cmd_demo(int argc, char **argv);
 

@@ -34,6 +34,7 @@ typedef struct data_flags {
     const char  *out_format;
     const char  *scale, *seed;
     const char  *dsn, *secret_ref, *table, *query, *key_column, *updated_column;
+    const char  *filter;
     int64_t      limit, timeout_ms;
     int          if_empty, quiet;
 } data_flags;
@@ -55,6 +56,7 @@ static int parse(int argc, char **argv, const char *usage, const char *accepts, 
         {"table", required_argument, NULL, 'T'},      {"query", required_argument, NULL, 'Q'},
         {"key-column", required_argument, NULL, 'k'}, {"updated-column", required_argument, NULL, 'u'},
         {"timeout-ms", required_argument, NULL, 'w'}, {"help", no_argument, NULL, 'h'},
+        {"filter", required_argument, NULL, 'F'},
         {NULL, 0, NULL, 0},
     };
     memset(f, 0, sizeof *f);
@@ -89,6 +91,7 @@ static int parse(int argc, char **argv, const char *usage, const char *accepts, 
         case 'k': f->key_column = optarg; break;
         case 'u': f->updated_column = optarg; break;
         case 'w': f->timeout_ms = atoll(optarg); break;
+        case 'F': f->filter = optarg; break;
         case 'h': fputs(usage, stdout); return LH_EXIT_OK;
         default: fputs(usage, stderr); return LH_EXIT_USAGE;
         }
@@ -587,4 +590,90 @@ int lh_cmd_ingest_db(int argc, char **argv)
     lh_app_close(app);
     lh_config_free(cfg);
     return rc;
+}
+
+/* ---- search ---- */
+
+static const char SEARCH_USAGE[] =
+    "usage: lakehouse search INDEX \"text\" [--limit K] [--filter \"SQL predicate\"] [--format table|json]\n"
+    "                        [--server URL] [--config FILE] [--data-dir DIR]\n"
+    "\n"
+    "Search a text index by meaning: the text is embedded with the index's own profile and\n"
+    "the K nearest chunks are printed best first, with their dataset rows in json. --filter\n"
+    "keeps only rows of the index's dataset matching the predicate (e.g. \"city = 'Chicago'\").\n";
+
+static void print_hits(json_t *j)
+{
+    size_t i;
+    json_t *h;
+    printf("%4s  %-7s  %-12s  %s\n", "rank", "score", "id", "chunk");
+    json_array_foreach(json_object_get(j, "results"), i, h) {
+        const char *t = json_string_value(json_object_get(h, "chunk_text"));
+        char snip[120];
+        snprintf(snip, sizeof snip, "%s", t ? t : "");
+        /* cut at a character boundary */
+        size_t n = strlen(snip);
+        while (n > 0 && ((unsigned char)snip[n - 1] & 0xC0) == 0x80) n--;
+        if (n > 0 && (unsigned char)snip[n - 1] >= 0xC0 && strlen(t ? t : "") >= sizeof snip - 1) n--;
+        snip[n] = 0;
+        printf("%4zu  %-7.4f  %-12s  %s%s\n", i + 1, json_number_value(json_object_get(h, "score")),
+               json_string_value(json_object_get(h, "id")), snip, t && strlen(t) > n ? "…" : "");
+    }
+}
+
+int lh_cmd_search(int argc, char **argv)
+{
+    data_flags f;
+    int rc = parse(argc, argv, SEARCH_USAGE, "cdslfF", &f);
+    if (rc >= 0) return rc;
+    if (optind != argc - 2) {
+        fprintf(stderr, "lakehouse search: give an index and a text\n%s", SEARCH_USAGE);
+        return LH_EXIT_USAGE;
+    }
+    const char *index = argv[optind], *text = argv[optind + 1], *fmt = f.out_format ? f.out_format : "table";
+    if (strcmp(fmt, "table") && strcmp(fmt, "json")) {
+        fprintf(stderr, "lakehouse search: --format must be table or json\n");
+        return LH_EXIT_USAGE;
+    }
+    if (f.limit < 0 || f.limit > 1000) {
+        fprintf(stderr, "lakehouse search: --limit must be 1..1000\n");
+        return LH_EXIT_USAGE;
+    }
+    int k = f.limit > 0 ? (int)f.limit : 10;
+    json_t *out = NULL;
+    lh_err e;
+    const char *base = lh_client_url(f.server);
+    if (server_up(base)) {
+        json_t *body = json_pack("{s:s,s:i}", "query", text, "k", k);
+        if (f.filter) json_object_set_new(body, "filter", json_string(f.filter));
+        char *b = json_dumps(body, JSON_COMPACT);
+        json_decref(body);
+        lh_buf path = LH_BUF_INIT;
+        lh_buf_puts(&path, "/vectors/indexes/");
+        lh_buf_puts(&path, index);
+        lh_buf_puts(&path, "/search");
+        lh_client_resp r;
+        rc = lh_client_request(base, "POST", path.data, "application/json", b, strlen(b), &r, &e);
+        free(b);
+        lh_buf_free(&path);
+        if (!rc && r.status != 200) rc = lh_client_error(&r, &e);
+        if (!rc) out = json_loadb(r.body.data, r.body.len, 0, NULL);
+        lh_client_resp_free(&r);
+    } else {
+        lh_config *cfg;
+        lh_app *app;
+        if ((rc = open_local(&f, &cfg, &app))) return rc;
+        lh_vsearch q = {.query = text, .k = k, .filter = f.filter, .rows = -1};
+        rc = lh_vectors_search(app->vectors, index, &q, &out, &e);
+        lh_app_close(app);
+        lh_config_free(cfg);
+    }
+    if (rc || !out) {
+        fprintf(stderr, "lakehouse: %s\n", rc ? e.msg : "the server's answer is not JSON");
+        return LH_EXIT_RUNTIME;
+    }
+    if (!strcmp(fmt, "json")) print_json(out);
+    else print_hits(out);
+    json_decref(out);
+    return LH_EXIT_OK;
 }
