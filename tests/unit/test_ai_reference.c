@@ -29,7 +29,7 @@ static int ids_equal(const char *text, const int32_t *want, size_t n_want)
         fprintf(stderr, "tokenize failed: %s\n", err.msg);
         return 0;
     }
-    if (n != n_want || memcmp(ids, want, n * sizeof *ids) != 0) {
+    if (n != n_want || (n && memcmp(ids, want, n * sizeof *ids) != 0)) {
         fprintf(stderr, "ids for \"%s\":", text);
         for (size_t i = 0; i < n; i++) fprintf(stderr, " %d", ids[i]);
         fprintf(stderr, "\n");
