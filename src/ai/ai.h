@@ -74,4 +74,50 @@ double lh_embed_flops(size_t n_tokens);
  * `configured` is used as given. Writes into out (size cap). */
 int lh_embed_model_dir(const char *configured, char *out, size_t cap, lh_err *err);
 
+/* ---- the AI service: profiles, providers and the embedding cache ----
+ *
+ * What the gateway holds: the named embedding profiles (today the built-in
+ * one, "builtin": provider builtin, model use-lite 0.2.0, 512-d), the
+ * built-in model opened lazily on first use — so a server without the
+ * model files still starts, and every AI call says why it cannot embed —
+ * and a bounded LRU cache of vectors keyed by (model, version, sha256 of
+ * the text), shared by all profiles. Thread-safe.
+ */
+typedef struct lh_ai lh_ai;
+
+typedef struct lh_ai_opts {
+    const char *model_dir;      /* "" or NULL: see lh_embed_model_dir */
+    int         threads;        /* per request, 0 = one per core */
+    size_t      cache_entries;  /* 0 = no cache */
+} lh_ai_opts;
+
+typedef struct lh_ai_profile {
+    const char *name, *provider, *model, *version;
+    int         dims;
+} lh_ai_profile;
+
+typedef struct lh_ai_cache_stats {
+    uint64_t hits, misses, evictions;
+    size_t   entries, capacity;
+} lh_ai_cache_stats;
+
+int  lh_ai_new(const lh_ai_opts *o, lh_ai **out, lh_err *err);
+void lh_ai_free(lh_ai *ai);
+
+#define LH_AI_DEFAULT_PROFILE "builtin"
+
+size_t               lh_ai_profile_count(const lh_ai *ai);
+const lh_ai_profile *lh_ai_profile_at(const lh_ai *ai, size_t i);
+/* The profile called `name` (NULL or "" = the default), or NULL (err:
+ * LH_ENOTFOUND "profile_not_found", naming the known ones). */
+const lh_ai_profile *lh_ai_profile_find(const lh_ai *ai, const char *name, lh_err *err);
+/* 0 if the profile can embed now; else why not (built-in: the model files). */
+int lh_ai_profile_ready(lh_ai *ai, const lh_ai_profile *p, lh_err *err);
+/* Embed through a profile, via the cache: out gets n × p->dims floats. */
+int lh_ai_embed(lh_ai *ai, const lh_ai_profile *p, const char *const *texts, size_t n, float *out,
+                lh_err *err);
+void lh_ai_cache_stats_get(lh_ai *ai, lh_ai_cache_stats *st);
+/* The directory the built-in model is (or would be) loaded from. */
+const char *lh_ai_model_dir(const lh_ai *ai);
+
 #endif

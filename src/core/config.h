@@ -75,6 +75,12 @@ typedef struct lh_config {
     int64_t  ingest_async_threshold_bytes;
     char    *ingest_scratch_dir;      /* "" = <primary root>/.lakehouse/scratch, or the system temp dir */
     int64_t  ingest_max_jobs_kept;
+    /* [ai] */
+    char    *ai_model_dir;            /* "" = <executable dir>/../third_party/use-lite */
+    int64_t  ai_threads;              /* 0 = number of cores */
+    int64_t  ai_max_texts;
+    int64_t  ai_max_text_bytes;
+    int64_t  ai_cache_entries;        /* 0 = no cache */
 
     lh_bucket_cfg *buckets;
     size_t         n_buckets;

@@ -48,6 +48,9 @@ int lh_app_open(const lh_config *cfg, const char *version, lh_app **out, lh_err 
     lh_query_opts qo = {.cat = app->cat, .threads = cfg->engine_threads, .memory_limit = cfg->engine_memory_limit,
                         .temp_dir = app->scratch_dir};
     if ((rc = lh_query_open(&qo, &app->query, err))) { lh_err_prefix(err, "query"); goto fail; }
+    lh_ai_opts ao = {.model_dir = cfg->ai_model_dir, .threads = (int)cfg->ai_threads,
+                     .cache_entries = (size_t)cfg->ai_cache_entries};
+    if ((rc = lh_ai_new(&ao, &app->ai, err))) { lh_err_prefix(err, "ai"); goto fail; }
     *out = app;
     return 0;
 fail:
@@ -59,6 +62,7 @@ void lh_app_close(lh_app *app)
 {
     if (!app) return;
     lh_jobs_free(app->jobs);  /* waits for running jobs */
+    lh_ai_free(app->ai);
     lh_query_free(app->query);
     lh_catalog_free(app->cat);
     lh_engine_free(app->engine);

@@ -21,5 +21,7 @@ extern const lh_route lh_routes_query[];
 extern const size_t   lh_routes_query_n;
 extern const lh_route lh_routes_jobs[];
 extern const size_t   lh_routes_jobs_n;
+extern const lh_route lh_routes_ai[];
+extern const size_t   lh_routes_ai_n;
 
 #endif
