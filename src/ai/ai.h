@@ -32,6 +32,7 @@
 #ifndef LH_AI_AI_H
 #define LH_AI_AI_H
 
+#include "core/config.h"
 #include "core/err.h"
 
 #include <stddef.h>
@@ -76,8 +77,9 @@ int lh_embed_model_dir(const char *configured, char *out, size_t cap, lh_err *er
 
 /* ---- the AI service: profiles, providers and the embedding cache ----
  *
- * What the gateway holds: the named embedding profiles (today the built-in
- * one, "builtin": provider builtin, model use-lite 0.2.0, 512-d), the
+ * What the gateway holds: the named embedding profiles — "builtin"
+ * (provider builtin, model use-lite 0.2.0, 512-d, the default) and those
+ * configured as [ai.profiles.NAME], whose provider is builtin or ollama —, the
  * built-in model opened lazily on first use — so a server without the
  * model files still starts, and every AI call says why it cannot embed —
  * and a bounded LRU cache of vectors keyed by (model, version, sha256 of
@@ -89,11 +91,14 @@ typedef struct lh_ai_opts {
     const char *model_dir;      /* "" or NULL: see lh_embed_model_dir */
     int         threads;        /* per request, 0 = one per core */
     size_t      cache_entries;  /* 0 = no cache */
+    const lh_ai_profile_cfg *profiles;  /* configured profiles; must outlive the service */
+    size_t                   n_profiles;
 } lh_ai_opts;
 
 typedef struct lh_ai_profile {
     const char *name, *provider, *model, *version;
     int         dims;
+    const char *endpoint;  /* ollama: base URL; NULL for builtin */
 } lh_ai_profile;
 
 typedef struct lh_ai_cache_stats {

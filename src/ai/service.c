@@ -8,10 +8,15 @@
  * when the files are absent) so running scripts/setup.sh fixes a running
  * server without a restart.
  *
+ * Profiles: "builtin" always exists; configured ones ([ai.profiles.NAME])
+ * follow in file order, each served by its provider — the same built-in
+ * model, or an Ollama server (ollama.c).
+ *
  * lh_ai_embed looks every text up in the cache first and sends only the
- * misses to the model, in one call so they are batched together.
+ * misses to the provider, in one call so they are batched together.
  */
 #include "ai/cache_internal.h"
+#include "ai/ollama_internal.h"
 
 #include "core/buf.h"
 
@@ -20,7 +25,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const lh_ai_profile BUILTIN = {LH_AI_DEFAULT_PROFILE, "builtin", "use-lite", "0.2.0", LH_USE_DIMS};
+static const lh_ai_profile BUILTIN = {LH_AI_DEFAULT_PROFILE, "builtin", "use-lite", "0.2.0", LH_USE_DIMS, NULL};
+
+typedef struct prof {
+    lh_ai_profile pub;
+    lh_ollama_cfg oc;      /* provider ollama */
+    int           ollama;
+} prof;
 
 struct lh_ai {
     char            *model_dir;
@@ -28,6 +39,8 @@ struct lh_ai {
     pthread_mutex_t  mu;          /* guards model while it opens */
     lh_embed_model  *model;
     lh_ai_cache     *cache;
+    prof            *profs;       /* [0] is builtin */
+    size_t           n_profs;
 };
 
 int lh_ai_new(const lh_ai_opts *o, lh_ai **out, lh_err *err)
@@ -41,6 +54,17 @@ int lh_ai_new(const lh_ai_opts *o, lh_ai **out, lh_err *err)
     ai->threads = o ? o->threads : 0;
     pthread_mutex_init(&ai->mu, NULL);
     ai->cache = lh_ai_cache_new(o ? o->cache_entries : 0);
+    size_t np = o ? o->n_profiles : 0;
+    ai->profs = lh_xcalloc(np + 1, sizeof *ai->profs);
+    ai->profs[0].pub = BUILTIN;
+    ai->n_profs = 1;
+    for (size_t i = 0; i < np; i++) {
+        const lh_ai_profile_cfg *c = &o->profiles[i];
+        prof *p = &ai->profs[ai->n_profs++];
+        p->pub = (lh_ai_profile){c->name, c->provider, c->model, c->version, (int)c->dimensions, c->endpoint};
+        p->ollama = !strcmp(c->provider, "ollama");
+        p->oc = (lh_ollama_cfg){c->name, c->endpoint, c->model, (int)c->dimensions, c->timeout_ms, c->retries};
+    }
     *out = ai;
     return 0;
 }
@@ -51,29 +75,36 @@ void lh_ai_free(lh_ai *ai)
     lh_embed_model_free(ai->model);
     lh_ai_cache_free(ai->cache);
     pthread_mutex_destroy(&ai->mu);
+    free(ai->profs);
     free(ai->model_dir);
     free(ai);
 }
 
 const char *lh_ai_model_dir(const lh_ai *ai) { return ai->model_dir; }
 
-size_t lh_ai_profile_count(const lh_ai *ai) { (void)ai; return 1; }
+size_t lh_ai_profile_count(const lh_ai *ai) { return ai->n_profs; }
 
 const lh_ai_profile *lh_ai_profile_at(const lh_ai *ai, size_t i)
 {
-    (void)ai;
-    return i == 0 ? &BUILTIN : NULL;
+    return i < ai->n_profs ? &ai->profs[i].pub : NULL;
 }
 
 const lh_ai_profile *lh_ai_profile_find(const lh_ai *ai, const char *name, lh_err *err)
 {
-    (void)ai;
-    if (!name || !*name || strcmp(name, BUILTIN.name) == 0) return &BUILTIN;
+    if (!name || !*name) name = LH_AI_DEFAULT_PROFILE;
+    for (size_t i = 0; i < ai->n_profs; i++)
+        if (!strcmp(ai->profs[i].pub.name, name)) return &ai->profs[i].pub;
+    lh_buf known = LH_BUF_INIT;
+    for (size_t i = 0; i < ai->n_profs; i++) lh_buf_printf(&known, "%s%s", i ? ", " : "", ai->profs[i].pub.name);
     lh_err_set(err, LH_ENOTFOUND, "profile_not_found",
-               "no embedding profile \"%.200s\"; known profiles: %s (GET /ai/profiles lists them)", name,
-               BUILTIN.name);
+               "no embedding profile \"%.200s\"; known profiles: %.600s (GET /ai/profiles lists them)", name,
+               known.data);
+    lh_buf_free(&known);
     return NULL;
 }
+
+/* The service's own record of a profile handed out by the functions above. */
+static const prof *prof_of(const lh_ai_profile *p) { return (const prof *)p; }
 
 static int builtin_model(lh_ai *ai, lh_embed_model **out, lh_err *err)
 {
@@ -87,18 +118,26 @@ static int builtin_model(lh_ai *ai, lh_embed_model **out, lh_err *err)
 
 int lh_ai_profile_ready(lh_ai *ai, const lh_ai_profile *p, lh_err *err)
 {
+    if (prof_of(p)->ollama) return lh_ollama_check(&prof_of(p)->oc, err);
     lh_embed_model *m;
-    (void)p;  /* only the built-in provider so far */
     return builtin_model(ai, &m, err);
+}
+
+static int provider_embed(lh_ai *ai, const lh_ai_profile *p, const char *const *texts, size_t n, float *out,
+                          lh_err *err)
+{
+    if (prof_of(p)->ollama) return lh_ollama_embed(&prof_of(p)->oc, texts, n, out, err);
+    lh_embed_model *m;
+    int rc = builtin_model(ai, &m, err);
+    return rc ? rc : lh_embed_texts(m, texts, n, out, err);
 }
 
 int lh_ai_embed(lh_ai *ai, const lh_ai_profile *p, const char *const *texts, size_t n, float *out, lh_err *err)
 {
-    lh_embed_model *m;
-    int rc = builtin_model(ai, &m, err);
-    if (rc || n == 0) return rc;
+    int rc = 0;
+    if (n == 0) return prof_of(p)->ollama ? 0 : lh_ai_profile_ready(ai, p, err);
     const int d = p->dims;
-    if (!ai->cache) return lh_embed_texts(m, texts, n, out, err);
+    if (!ai->cache) return provider_embed(ai, p, texts, n, out, err);
 
     uint8_t (*keys)[32] = lh_xmalloc(n * sizeof *keys);
     size_t *miss = lh_xmalloc(n * sizeof *miss), n_miss = 0;
@@ -114,7 +153,7 @@ int lh_ai_embed(lh_ai *ai, const lh_ai_profile *p, const char *const *texts, siz
         const char **mt = lh_xmalloc(n_miss * sizeof *mt);
         float *mv = lh_xmalloc(n_miss * (size_t)d * sizeof *mv);
         for (size_t k = 0; k < n_miss; k++) mt[k] = texts[miss[k]];
-        rc = lh_embed_texts(m, mt, n_miss, mv, err);
+        rc = provider_embed(ai, p, mt, n_miss, mv, err);
         if (rc) {
             /* the model names the index among the misses; name the caller's */
             const char *at = strstr(err ? err->msg : "", "texts[");

@@ -8,6 +8,7 @@
  * a flag.
  */
 #include "core/config.h"
+#include "core/config_internal.h"
 #include "core/toml.h"
 
 #include <ctype.h>
@@ -407,6 +408,11 @@ static int load_section(lh_config *cfg, const lh_toml_entry *se, const char *fil
     const lh_toml_value *t = se->value;
     for (size_t i = 0; i < t->u.tab.n; i++) {
         const lh_toml_entry *e = &t->u.tab.entries[i];
+        if (!strcmp(se->key, "ai") && !strcmp(e->key, "profiles")) {  /* [ai.profiles.NAME]: config_ai.c */
+            int rc = lh_config_load_ai_profiles(cfg, e, file, err);
+            if (rc) return rc;
+            continue;
+        }
         const keydef *k = key_find(se->key, e->key);
         if (!k) {
             const char *known[NKEYS];
@@ -628,6 +634,7 @@ void lh_config_free(lh_config *cfg)
         free(b->name);
     }
     free(cfg->buckets);
+    lh_config_free_ai_profiles(cfg);
     free(cfg->src);
     free(cfg->path);
     free(cfg);
@@ -694,6 +701,7 @@ void lh_config_dump(const lh_config *cfg, lh_buf *out)
             lh_buf_printf(out, "%*s# %s\n", w < 40 ? (int)(40 - w) : 1, "", src_name(b->src[k]));
         }
     }
+    lh_config_dump_ai_profiles(cfg, out);
 }
 
 static void put_doc(lh_buf *out, const char *doc)
@@ -747,5 +755,14 @@ void lh_config_defaults_toml(lh_buf *out)
                      "# region = \"eu-central-1\"\n"
                      "# path_style = false\n"
                      "# secret_ref = \"client_eu\"\n");
+    lh_buf_puts(out, "\n# Embedding profiles (ADR-014). \"builtin\" (the built-in USE-lite model, 512-d) always\n"
+                     "# exists and is the default. Add others as [ai.profiles.NAME] tables with provider\n"
+                     "# (\"builtin\" or \"ollama\"), model, version, dimensions, and for ollama endpoint\n"
+                     "# (default http://127.0.0.1:11434), timeout_ms (30000) and retries (2), for example:\n"
+                     "# [ai.profiles.nomic]\n"
+                     "# provider = \"ollama\"\n"
+                     "# model = \"nomic-embed-text\"\n"
+                     "# dimensions = 768\n"
+                     "# endpoint = \"http://127.0.0.1:11434\"\n");
     lh_config_free(cfg);
 }

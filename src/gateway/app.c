@@ -49,7 +49,8 @@ int lh_app_open(const lh_config *cfg, const char *version, lh_app **out, lh_err 
                         .temp_dir = app->scratch_dir};
     if ((rc = lh_query_open(&qo, &app->query, err))) { lh_err_prefix(err, "query"); goto fail; }
     lh_ai_opts ao = {.model_dir = cfg->ai_model_dir, .threads = (int)cfg->ai_threads,
-                     .cache_entries = (size_t)cfg->ai_cache_entries};
+                     .cache_entries = (size_t)cfg->ai_cache_entries, .profiles = cfg->ai_profiles,
+                     .n_profiles = cfg->n_ai_profiles};
     if ((rc = lh_ai_new(&ao, &app->ai, err))) { lh_err_prefix(err, "ai"); goto fail; }
     *out = app;
     return 0;

@@ -153,6 +153,7 @@ static int get_ai_profiles(lh_req *req, lh_resp *resp)
                               p->model, "version", p->version, "dimensions", p->dims, "default",
                               strcmp(p->name, LH_AI_DEFAULT_PROFILE) == 0, "ready", ready);
         if (!strcmp(p->provider, "builtin")) json_object_set_new(o, "model_dir", json_string(lh_ai_model_dir(ai)));
+        if (p->endpoint) json_object_set_new(o, "endpoint", json_string(p->endpoint));
         if (!ready) json_object_set_new(o, "error", json_pack("{s:s,s:s}", "code", e.code, "message", e.msg));
         json_array_append_new(arr, o);
     }
@@ -247,11 +248,14 @@ static int get_api_tags(lh_req *req, lh_resp *resp)
             gmtime_r(&st.st_mtime, &tm);
             strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
         }
-        json_array_append_new(
-            models, json_pack("{s:s,s:s,s:s,s:I,s:s,s:{s:s,s:s,s:s,s:[s],s:s,s:s}}", "name", "use-lite:0.2.0",
-                              "model", "use-lite:0.2.0", "modified_at", when, "size", (json_int_t)27903656,
-                              "digest", BUILTIN_DIGEST, "details", "parent_model", "", "format", "tfjs", "family",
-                              "use", "families", "use", "parameter_size", "7M", "quantization_level", "F32"));
+        /* Two tags of one model, as Ollama lists them: "use-lite" means "use-lite:latest". */
+        static const char *const names[] = {"use-lite:latest", "use-lite:0.2.0"};
+        for (int i = 0; i < 2; i++)
+            json_array_append_new(
+                models, json_pack("{s:s,s:s,s:s,s:I,s:s,s:{s:s,s:s,s:s,s:[s],s:s,s:s}}", "name", names[i], "model",
+                                  names[i], "modified_at", when, "size", (json_int_t)27903656, "digest",
+                                  BUILTIN_DIGEST, "details", "parent_model", "", "format", "tfjs", "family", "use",
+                                  "families", "use", "parameter_size", "7M", "quantization_level", "F32"));
     }
     return lh_resp_json(resp, 200, json_pack("{s:o}", "models", models));
 }

@@ -7,6 +7,8 @@ optional (that one test is skipped without them).
 import json
 import math
 import os
+import socket
+import tempfile
 import unittest
 
 import lh
@@ -156,8 +158,112 @@ class AiTest(unittest.TestCase):
         self.assertEqual(r.status, 400)
         self.assertIsInstance(r.json()["error"], str)
         tags = self.srv.get("/api/tags").json()["models"]
-        self.assertEqual([m["name"] for m in tags], ["use-lite:0.2.0"])
+        self.assertEqual([m["name"] for m in tags], ["use-lite:latest", "use-lite:0.2.0"])
         self.assertEqual(tags[0]["details"]["quantization_level"], "F32")
+
+
+def closed_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class OllamaProviderTest(unittest.TestCase):
+    """The ollama provider against a second lakehouse serving Ollama's /api/embed: real protocol, real vectors."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.remote = lh.Server().start()
+        ep = f"http://127.0.0.1:{cls.remote.port}"
+        cfg = f"""
+[ai.profiles.remote]
+provider = "ollama"
+model = "use-lite"
+dimensions = 512
+endpoint = "{ep}"
+timeout_ms = 10000
+retries = 1
+
+[ai.profiles.wrongdims]
+provider = "ollama"
+model = "use-lite"
+dimensions = 768
+endpoint = "{ep}"
+
+[ai.profiles.nomodel]
+provider = "ollama"
+model = "nomic-embed-text"
+dimensions = 768
+endpoint = "{ep}/"
+
+[ai.profiles.down]
+provider = "ollama"
+model = "use-lite"
+dimensions = 512
+endpoint = "http://127.0.0.1:{closed_port()}"
+timeout_ms = 2000
+retries = 1
+"""
+        cls.srv = lh.Server(config=cfg).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.cleanup()
+        cls.remote.cleanup()
+
+    def test_remote_vectors_equal_builtin(self):
+        texts = ["registered nurse, Chicago", "", "forklift operator with OSHA training"]
+        r = self.srv.request("POST", "/ai/embed", {"texts": texts, "profile": "remote"})
+        self.assertEqual(r.status, 200, r)
+        got = r.json()
+        self.assertEqual((got["profile"], got["provider"], got["dimensions"]), ("remote", "ollama", 512))
+        local = self.srv.request("POST", "/ai/embed", {"texts": texts}).json()["embeddings"]
+        self.assertEqual(got["embeddings"], local)  # %.9g round-trips floats exactly
+
+    def test_profiles_report_readiness(self):
+        p = {x["name"]: x for x in self.srv.get("/ai/profiles").json()["profiles"]}
+        self.assertEqual(list(p), ["builtin", "remote", "wrongdims", "nomodel", "down"])
+        self.assertTrue(p["remote"]["ready"])
+        self.assertEqual(p["remote"]["endpoint"], f"http://127.0.0.1:{self.remote.port}")
+        self.assertFalse(p["nomodel"]["ready"])
+        self.assertEqual(p["nomodel"]["error"]["code"], "ollama_model_missing")
+        self.assertFalse(p["down"]["ready"])
+        self.assertEqual(p["down"]["error"]["code"], "ollama_unreachable")
+
+    def test_failures_are_clear_and_return_nothing(self):
+        r = self.srv.request("POST", "/ai/embed", {"texts": ["x"], "profile": "wrongdims"})
+        self.assertEqual((r.status, lh.error_code(r)), (503, "dimension_mismatch"), r)
+        self.assertIn("ai.profiles.wrongdims.dimensions", r.json()["error"]["message"])
+        r = self.srv.request("POST", "/ai/embed", {"texts": ["x"], "profile": "nomodel"})
+        self.assertEqual((r.status, lh.error_code(r)), (503, "ollama_error"), r)
+        self.assertIn("nomic-embed-text", r.json()["error"]["message"])
+        r = self.srv.request("POST", "/ai/embed", {"texts": ["x"], "profile": "down"})
+        self.assertEqual((r.status, lh.error_code(r)), (503, "ollama_unreachable"), r)
+        self.assertIn("ai.profiles.down.endpoint", r.json()["error"]["message"])
+        self.assertNotIn("embeddings", r.json())
+        # nothing half-cached: the remote profile still works and the failed texts were not stored
+        stats = self.srv.get("/ai/cache/stats").json()
+        self.assertLessEqual(stats["entries"], stats["capacity"])
+        self.assertEqual(self.srv.request("POST", "/ai/embed", {"texts": ["x"], "profile": "remote"}).status, 200)
+
+    def test_bad_profile_config_stops_the_server(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "lakehouse.toml")
+            for body, needle in (
+                    ('[ai.profiles.x]\nprovider = "ollama"\nmodel = "m"\n', "needs dimensions"),
+                    ('[ai.profiles.x]\nprovider = "openai"\n', "provider must be"),
+                    ('[ai.profiles.x]\nprovider = "builtin"\ndimensions = 768\n', "512-d"),
+                    ('[ai.profiles.builtin]\nprovider = "builtin"\n', "cannot be redefined"),
+                    ('[ai.profiles.x]\nprovider = "ollama"\nmodel = "m"\ndimensions = 8\nendpoint = "ftp://h"\n',
+                     "http://"),
+                    ('[ai.profiles.x]\nprovider = "builtin"\ncolour = 1\n', "unknown key")):
+                with open(path, "w") as f:
+                    f.write(body)
+                r = lh.run_cli("config", "check", "--config", path)
+                self.assertEqual(r.returncode, 3, (body, r.stdout, r.stderr))
+                self.assertIn(needle, r.stderr, body)
 
 
 class MissingModelTest(unittest.TestCase):
