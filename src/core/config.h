@@ -43,6 +43,18 @@ typedef struct lh_bucket_cfg {
     int     line, col;   /* where [buckets.NAME] was declared, 0 if implicit */
 } lh_bucket_cfg;
 
+/* [ai.profiles.NAME]: a named embedding profile (see core/config_ai.c). */
+typedef struct lh_ai_profile_cfg {
+    char    *name;
+    char    *provider;    /* "builtin" | "ollama" */
+    char    *model;
+    char    *version;
+    int64_t  dimensions;
+    char    *endpoint;    /* ollama: base URL */
+    int64_t  timeout_ms;  /* ollama: per request */
+    int64_t  retries;     /* ollama: extra attempts after a connection failure or 5xx */
+} lh_ai_profile_cfg;
+
 typedef struct lh_config {
     /* [server] */
     char    *server_host;
@@ -78,6 +90,14 @@ typedef struct lh_config {
     /* [vectors] */
     int64_t  vectors_build_threads;   /* 0 = number of cores */
     int64_t  vectors_max_vectors;
+    /* [ai] */
+    char    *ai_model_dir;            /* "" = <executable dir>/../third_party/use-lite */
+    int64_t  ai_threads;              /* 0 = number of cores */
+    int64_t  ai_max_texts;
+    int64_t  ai_max_text_bytes;
+    int64_t  ai_cache_entries;        /* 0 = no cache */
+    lh_ai_profile_cfg *ai_profiles;   /* from the file only; "builtin" is implicit */
+    size_t             n_ai_profiles;
 
     lh_bucket_cfg *buckets;
     size_t         n_buckets;

@@ -1,5 +1,6 @@
 /* gateway/app.c — building and tearing down the application (see app.h). */
 #include "gateway/app.h"
+#include "gateway/ai_bridge.h"
 #include "core/clock.h"
 #include "core/log.h"
 
@@ -49,6 +50,10 @@ int lh_app_open(const lh_config *cfg, const char *version, lh_app **out, lh_err 
     lh_query_opts qo = {.cat = app->cat, .threads = cfg->engine_threads, .memory_limit = cfg->engine_memory_limit,
                         .temp_dir = app->scratch_dir};
     if ((rc = lh_query_open(&qo, &app->query, err))) { lh_err_prefix(err, "query"); goto fail; }
+    lh_ai_opts ao = {.model_dir = cfg->ai_model_dir, .threads = (int)cfg->ai_threads,
+                     .cache_entries = (size_t)cfg->ai_cache_entries, .profiles = cfg->ai_profiles,
+                     .n_profiles = cfg->n_ai_profiles};
+    if ((rc = lh_ai_new(&ao, &app->ai, err))) { lh_err_prefix(err, "ai"); goto fail; }
     lh_buf vcache = LH_BUF_INIT;
     lh_buf_printf(&vcache, "%s/vectors", app->scratch_dir);
     mkdir(vcache.data, 0700);
@@ -56,7 +61,8 @@ int lh_app_open(const lh_config *cfg, const char *version, lh_app **out, lh_err 
     lh_vectors_opts vo = {.cat = app->cat, .query = app->query, .jobs = app->jobs, .cache_dir = vcache.data,
                           .build_threads = cfg->vectors_build_threads ? (int)cfg->vectors_build_threads
                                                                       : (int)(cores > 0 ? cores : 1),
-                          .search_threads = 1, .max_vectors = (size_t)cfg->vectors_max_vectors};
+                          .search_threads = 1, .max_vectors = (size_t)cfg->vectors_max_vectors,
+                          .embedder = lh_ai_bridge_embedder(app->ai)};
     rc = lh_vectors_open(&vo, &app->vectors, err);
     lh_buf_free(&vcache);
     if (rc) { lh_err_prefix(err, "vectors"); goto fail; }
@@ -71,7 +77,8 @@ void lh_app_close(lh_app *app)
 {
     if (!app) return;
     lh_jobs_free(app->jobs);  /* waits for running jobs */
-    lh_vectors_free(app->vectors);
+    lh_vectors_free(app->vectors);  /* before the AI service its embedder uses */
+    lh_ai_free(app->ai);
     lh_query_free(app->query);
     lh_catalog_free(app->cat);
     lh_engine_free(app->engine);

@@ -9,6 +9,7 @@
 #ifndef LH_GATEWAY_APP_H
 #define LH_GATEWAY_APP_H
 
+#include "ai/ai.h"
 #include "catalog/catalog.h"
 #include "core/config.h"
 #include "core/jobs.h"
@@ -30,6 +31,7 @@ struct lh_app {
     lh_vectors       *vectors;
     lh_jobs          *jobs;
     lh_metrics       *metrics;
+    lh_ai            *ai;        /* embedding profiles; the built-in model opens on first use */
     int64_t           started_mono_us;
     const char       *version;
     char             *scratch_dir;

@@ -23,5 +23,7 @@ extern const lh_route lh_routes_jobs[];
 extern const size_t   lh_routes_jobs_n;
 extern const lh_route lh_routes_vectors[];
 extern const size_t   lh_routes_vectors_n;
+extern const lh_route lh_routes_ai[];
+extern const size_t   lh_routes_ai_n;
 
 #endif

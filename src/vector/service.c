@@ -81,6 +81,7 @@ int lh_vectors_open(const lh_vectors_opts *o, lh_vectors **out, lh_err *err)
     v->build_threads = o->build_threads > 0 ? o->build_threads : 1;
     v->search_threads = o->search_threads > 0 ? o->search_threads : 1;
     v->max_vectors = o->max_vectors ? o->max_vectors : 10000000;
+    v->embedder = o->embedder;
     pthread_mutex_init(&v->mu, NULL);
     int rc = lh__vmeta_scan(v, on_scanned, v, err);
     if (!rc) rc = lh_append_log_new(v->store, LH_VECTORS_PREFIX "_trials/", NULL, &v->trials, err);

@@ -72,12 +72,12 @@ class CliTest(unittest.TestCase):
         for l in r.stdout.splitlines():
             if l.startswith("["):
                 section = l.strip("[]")
-            elif "=" in l:
-                lines[l.split("=")[0].strip()] = l if section != "engine" else lines.get(l.split("=")[0].strip(), l)
-        self.assertRegex(lines["port"], r"port = 5000\s+# flag")
-        self.assertRegex(lines["threads"], r"threads = 5\s+# env")
-        self.assertRegex(lines["level"], r'level = "debug"\s+# env')
-        self.assertRegex(lines["host"], r'host = "127.0.0.1"\s+# default')
+            elif "=" in l:  # keyed by section: several sections have a "threads"
+                lines[section + "." + l.split("=")[0].strip()] = l
+        self.assertRegex(lines["server.port"], r"port = 5000\s+# flag")
+        self.assertRegex(lines["server.threads"], r"threads = 5\s+# env")
+        self.assertRegex(lines["log.level"], r'level = "debug"\s+# env')
+        self.assertRegex(lines["server.host"], r'host = "127.0.0.1"\s+# default')
 
     def test_default_config_file_in_cwd(self):
         write(os.path.join(self.tmp, "lakehouse.toml"), '[server]\nport = 4111\n')
