@@ -166,7 +166,7 @@ static double mean_flops(lh_embed_model *m, char **texts, size_t n, double *mean
 
 /* ---- the JS library on the same texts ---- */
 
-static void json_string(FILE *f, const char *s)
+static void put_json_string(FILE *f, const char *s)
 {
     fputc('"', f);
     for (; *s; s++) {
@@ -189,7 +189,7 @@ static double js_rate(const char *label, char **texts, size_t n, const float *ou
     fputc('[', f);
     for (size_t i = 0; i < n; i++) {
         if (i) fputc(',', f);
-        json_string(f, texts[i]);
+        put_json_string(f, texts[i]);
     }
     fputs("]\n", f);
     fclose(f);

@@ -35,6 +35,8 @@
 #include "core/config.h"
 #include "core/err.h"
 
+#include <jansson.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -93,6 +95,10 @@ typedef struct lh_ai_opts {
     size_t      cache_entries;  /* 0 = no cache */
     const lh_ai_profile_cfg *profiles;  /* configured profiles; must outlive the service */
     size_t                   n_profiles;
+    /* answer generation (Ollama /api/chat); model NULL or "" = none */
+    const char *generate_model;
+    const char *generate_endpoint;
+    int64_t     generate_timeout_ms;
 } lh_ai_opts;
 
 typedef struct lh_ai_profile {
@@ -124,5 +130,27 @@ int lh_ai_embed(lh_ai *ai, const lh_ai_profile *p, const char *const *texts, siz
 void lh_ai_cache_stats_get(lh_ai *ai, lh_ai_cache_stats *st);
 /* The directory the built-in model is (or would be) loaded from. */
 const char *lh_ai_model_dir(const lh_ai *ai);
+
+/* ---- RAG: questions answered from retrieved passages (ask.c) ----
+ *
+ * Retrieval is the vector index service's, which sits beside this layer:
+ * the caller passes a retriever. It fills *passages with a JSON array of
+ * {id, chunk_id, text, score, dataset} best first. */
+typedef int (*lh_ai_retriever)(void *ctx, const char *index, const char *question, int k, const char *filter,
+                               json_t **passages, lh_err *err);
+
+typedef struct lh_ai_ask_req {
+    const char *question;
+    const char *index;
+    int         k;
+    const char *filter;   /* SQL predicate on the index's dataset, or NULL */
+} lh_ai_ask_req;
+
+/* {question, index, passages: [{n, id, chunk_id, dataset, text, score}],
+ *  answer: text | null, generated: bool, model?, note?, generation_error?}.
+ * Without a generation model the passages come back with a note saying
+ * so; when the generator fails they come back with generation_error. */
+int lh_ai_ask(lh_ai *ai, const lh_ai_ask_req *req, lh_ai_retriever retrieve, void *ctx, json_t **out,
+              lh_err *err);
 
 #endif

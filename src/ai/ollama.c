@@ -206,3 +206,31 @@ int lh_ollama_check(const lh_ollama_cfg *c, lh_err *err)
                           c->model, c->profile, c->model);
     return 0;
 }
+
+int lh_ollama_chat(const lh_ollama_cfg *c, const char *system, const char *user, char **answer, lh_err *err)
+{
+    *answer = NULL;
+    json_t *req = json_pack("{s:s,s:b,s:[{s:s,s:s},{s:s,s:s}]}", "model", c->model, "stream", 0, "messages", "role",
+                            "system", "content", system, "role", "user", "content", user);
+    char *post = req ? json_dumps(req, JSON_COMPACT) : NULL;
+    json_decref(req);
+    if (!post) return lh_err_set(err, LH_EINVAL, "invalid_text", "the prompt could not be encoded as JSON (invalid UTF-8?)");
+    long status = 0;
+    lh_buf body = LH_BUF_INIT;
+    int rc = exchange(c, "/api/chat", post, &status, &body, err);
+    free(post);
+    if (rc) return rc;
+    json_t *o = json_loadb(body.data ? body.data : "", body.len, 0, NULL);
+    lh_buf_free(&body);
+    const char *text = json_string_value(json_object_get(json_object_get(o, "message"), "content"));
+    if (status != 200)
+        rc = lh_err_set(err, LH_EUNAVAIL, "ollama_error", "Ollama at %s (model %s) answered /api/chat with HTTP %ld: %.300s",
+                        c->endpoint, c->model, status, o ? error_text(o) : "(not JSON)");
+    else if (!text)
+        rc = lh_err_set(err, LH_EUNAVAIL, "ollama_error", "Ollama at %s (model %s) sent no message.content", c->endpoint,
+                        c->model);
+    else
+        *answer = lh_xstrdup(text);
+    json_decref(o);
+    return rc;
+}

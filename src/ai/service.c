@@ -41,7 +41,19 @@ struct lh_ai {
     lh_ai_cache     *cache;
     prof            *profs;       /* [0] is builtin */
     size_t           n_profs;
+    lh_ollama_cfg    gen;         /* answer generation; model NULL = none */
+    char            *gen_model, *gen_endpoint;
 };
+
+int lh__ai_generate(lh_ai *ai, const char *system, const char *user, char **answer, const char **model, lh_err *err)
+{
+    *model = ai->gen_model;
+    if (!ai->gen_model) {
+        *answer = NULL;
+        return 0;
+    }
+    return lh_ollama_chat(&ai->gen, system, user, answer, err);
+}
 
 int lh_ai_new(const lh_ai_opts *o, lh_ai **out, lh_err *err)
 {
@@ -65,6 +77,13 @@ int lh_ai_new(const lh_ai_opts *o, lh_ai **out, lh_err *err)
         p->ollama = !strcmp(c->provider, "ollama");
         p->oc = (lh_ollama_cfg){c->name, c->endpoint, c->model, (int)c->dimensions, c->timeout_ms, c->retries};
     }
+    if (o && o->generate_model && *o->generate_model) {
+        ai->gen_model = lh_xstrdup(o->generate_model);
+        ai->gen_endpoint = lh_xstrdup(o->generate_endpoint && *o->generate_endpoint ? o->generate_endpoint
+                                                                                     : "http://127.0.0.1:11434");
+        ai->gen = (lh_ollama_cfg){"generate", ai->gen_endpoint, ai->gen_model, 0,
+                                  o->generate_timeout_ms > 0 ? o->generate_timeout_ms : 120000, 1};
+    }
     *out = ai;
     return 0;
 }
@@ -74,6 +93,8 @@ void lh_ai_free(lh_ai *ai)
     if (!ai) return;
     lh_embed_model_free(ai->model);
     lh_ai_cache_free(ai->cache);
+    free(ai->gen_model);
+    free(ai->gen_endpoint);
     pthread_mutex_destroy(&ai->mu);
     free(ai->profs);
     free(ai->model_dir);

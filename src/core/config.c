@@ -105,6 +105,13 @@ static const keydef KEYS[] = {
     {"ai", "cache_entries", K_INT, F(ai_cache_entries), "20000", 0, 100000000, NULL,
      "Embeddings remembered per (model, version, sha256 of the text), least recently used dropped\n"
      "first; 2 KB each for 512-d vectors. 0: no cache."},
+    {"ai", "generate_model", K_STR, F(ai_generate_model), "", 0, 0, NULL,
+     "Ollama chat model that answers POST /ai/ask from the retrieved passages (e.g. \"llama3.2\").\n"
+     "Empty: /ai/ask returns the passages with their citations and says no answer was generated."},
+    {"ai", "generate_endpoint", K_STR, F(ai_generate_endpoint), "http://127.0.0.1:11434", 0, 0, NULL,
+     "Base URL of the Ollama server for generate_model."},
+    {"ai", "generate_timeout_ms", K_INT, F(ai_generate_timeout_ms), "120000", 1, 3600000, NULL,
+     "Time one answer may take before /ai/ask gives up on generating it (the passages still come back)."},
 };
 #define NKEYS (sizeof KEYS / sizeof KEYS[0])
 

@@ -96,6 +96,9 @@ typedef struct lh_config {
     int64_t  ai_max_texts;
     int64_t  ai_max_text_bytes;
     int64_t  ai_cache_entries;        /* 0 = no cache */
+    char    *ai_generate_model;       /* "" = no answer generation */
+    char    *ai_generate_endpoint;
+    int64_t  ai_generate_timeout_ms;
     lh_ai_profile_cfg *ai_profiles;   /* from the file only; "builtin" is implicit */
     size_t             n_ai_profiles;
 

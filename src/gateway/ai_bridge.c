@@ -31,3 +31,33 @@ lh_vembedder lh_ai_bridge_embedder(lh_ai *ai)
 {
     return (lh_vembedder){.ctx = ai, .describe = describe, .embed = embed};
 }
+
+/* The vector index service as RAG's retriever: search by question text,
+ * keep what a citation needs. ctx is the index service. */
+static int retrieve(void *ctx, const char *index, const char *question, int k, const char *filter, json_t **passages,
+                    lh_err *err)
+{
+    lh_vectors *v = ctx;
+    *passages = NULL;
+    json_t *doc = NULL, *res = NULL;
+    int rc = lh_vectors_get(v, index, &doc, err);
+    lh_vsearch q = {.query = question, .k = k, .filter = filter, .rows = 0};
+    if (!rc) rc = lh_vectors_search(v, index, &q, &res, err);
+    if (!rc) {
+        json_t *out = json_array(), *h;
+        size_t i;
+        json_array_foreach(json_object_get(res, "results"), i, h) {
+            json_t *p = json_pack("{s:O,s:O?,s:O?,s:O,s:O?,s:O}", "id", json_object_get(h, "id"), "chunk_id",
+                                  json_object_get(h, "chunk_id"), "text", json_object_get(h, "chunk_text"), "score",
+                                  json_object_get(h, "score"), "dataset", json_object_get(doc, "dataset"),
+                                  "generation", json_object_get(res, "generation"));
+            json_array_append_new(out, p);
+        }
+        *passages = out;
+    }
+    json_decref(doc);
+    json_decref(res);
+    return rc;
+}
+
+lh_ai_retriever lh_ai_bridge_retriever(void) { return retrieve; }

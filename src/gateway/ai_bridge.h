@@ -8,4 +8,7 @@
 /* An embedder over ai's profiles (ai must outlive its users). */
 lh_vembedder lh_ai_bridge_embedder(lh_ai *ai);
 
+/* RAG's retriever over the index service (pass the lh_vectors as ctx). */
+lh_ai_retriever lh_ai_bridge_retriever(void);
+
 #endif

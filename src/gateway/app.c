@@ -52,7 +52,9 @@ int lh_app_open(const lh_config *cfg, const char *version, lh_app **out, lh_err 
     if ((rc = lh_query_open(&qo, &app->query, err))) { lh_err_prefix(err, "query"); goto fail; }
     lh_ai_opts ao = {.model_dir = cfg->ai_model_dir, .threads = (int)cfg->ai_threads,
                      .cache_entries = (size_t)cfg->ai_cache_entries, .profiles = cfg->ai_profiles,
-                     .n_profiles = cfg->n_ai_profiles};
+                     .n_profiles = cfg->n_ai_profiles, .generate_model = cfg->ai_generate_model,
+                     .generate_endpoint = cfg->ai_generate_endpoint,
+                     .generate_timeout_ms = cfg->ai_generate_timeout_ms};
     if ((rc = lh_ai_new(&ao, &app->ai, err))) { lh_err_prefix(err, "ai"); goto fail; }
     lh_buf vcache = LH_BUF_INIT;
     lh_buf_printf(&vcache, "%s/vectors", app->scratch_dir);

@@ -18,6 +18,7 @@
  * Vectors are written with %.9g, which round-trips every float exactly.
  */
 #include "ai/ai.h"
+#include "gateway/ai_bridge.h"
 #include "gateway/app.h"
 #include "gateway/routes.h"
 
@@ -260,7 +261,44 @@ static int get_api_tags(lh_req *req, lh_resp *resp)
     return lh_resp_json(resp, 200, json_pack("{s:o}", "models", models));
 }
 
+/* POST /ai/ask {question, index, k, filter} */
+static int post_ai_ask(lh_req *req, lh_resp *resp)
+{
+    json_t *body;
+    if (lh_req_json(req, resp, &body)) return 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(body, k, v) {
+        if (strcmp(k, "question") && strcmp(k, "index") && strcmp(k, "k") && strcmp(k, "filter")) {
+            lh_resp_errorf(resp, 400, "invalid_parameter", "unknown field \"%s\"", k);
+            json_decref(body);
+            return 0;
+        }
+    }
+    json_t *q = json_object_get(body, "question"), *ix = json_object_get(body, "index");
+    json_t *jk = json_object_get(body, "k"), *f = json_object_get(body, "filter");
+    if (!json_is_string(q) || !json_string_length(q) || !json_is_string(ix) || !json_string_length(ix))
+        lh_resp_errorf(resp, 400, "missing_parameter", "question and index (non-empty strings) are required");
+    else if (jk && (!json_is_integer(jk) || json_integer_value(jk) < 1 || json_integer_value(jk) > 50))
+        lh_resp_errorf(resp, 400, "invalid_parameter", "k must be an integer in 1..50");
+    else if (f && !json_is_null(f) && (!json_is_string(f) || !json_string_length(f)))
+        lh_resp_errorf(resp, 400, "invalid_parameter", "filter must be a SQL predicate (a non-empty string)");
+    else if ((int64_t)json_string_length(q) > req->app->cfg->ai_max_text_bytes)
+        lh_resp_errorf(resp, 413, "text_too_long", "the question is longer than ai.max_text_bytes");
+    else {
+        lh_ai_ask_req ar = {.question = json_string_value(q), .index = json_string_value(ix),
+                            .k = jk ? (int)json_integer_value(jk) : 5, .filter = json_string_value(f)};
+        json_t *out;
+        lh_err e;
+        if (lh_ai_ask(req->app->ai, &ar, lh_ai_bridge_retriever(), req->app->vectors, &out, &e)) lh_resp_error(resp, &e);
+        else lh_resp_json(resp, 200, out);
+    }
+    json_decref(body);
+    return 0;
+}
+
 const lh_route lh_routes_ai[] = {
+    {"POST", "/ai/ask", post_ai_ask, NULL, NULL, NULL},
     {"POST", "/ai/embed", post_ai_embed, NULL, NULL, NULL},
     {"GET", "/ai/profiles", get_ai_profiles, NULL, NULL, NULL},
     {"GET", "/ai/cache/stats", get_ai_cache_stats, NULL, NULL, NULL},

@@ -3,9 +3,12 @@ a text index built as a job, search by query text with rows joined back and
 SQL filters, re-runs that embed only changed documents, an unreachable
 Ollama profile that changes nothing, and `lakehouse search`."""
 import csv
+import http.server
 import io
+import json
 import os
 import socket
+import threading
 import time
 import unittest
 
@@ -54,6 +57,38 @@ def to_csv(rows):
     return out.getvalue().encode()
 
 
+class ChatPeer:
+    """Speaks Ollama's POST /api/chat (non-streamed) for the answer-generation
+    path, recording the requests; no real Ollama exists on these machines."""
+
+    def __init__(self):
+        peer = self
+        self.requests = []
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                peer.requests.append((self.path, body))
+                out = json.dumps({"model": body.get("model"), "done": True,
+                                  "message": {"role": "assistant", "content": "Candidates 0 and 4 are nurses [1]."}})
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                self.wfile.write(out.encode())
+
+            def log_message(self, *a):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
 def wait_job(srv, resp, timeout=300):
     assert resp.status == 202, resp
     url = resp.json()["status_url"]
@@ -70,7 +105,13 @@ def wait_job(srv, resp, timeout=300):
 class TextSearch(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
+        cls.chat = ChatPeer()
         cfg = f"""
+[ai]
+generate_model = "llama3.2"
+generate_endpoint = "http://127.0.0.1:{cls.chat.port}"
+generate_timeout_ms = 2000
+
 [ai.profiles.down]
 provider = "ollama"
 model = "nomic-embed-text"
@@ -92,6 +133,7 @@ retries = 1
     @classmethod
     def tearDownClass(cls):
         cls.srv.cleanup()
+        cls.chat.stop()
 
     def search(self, **body):
         return self.srv.request("POST", "/vectors/indexes/resumes/search", body=body)
@@ -181,6 +223,33 @@ retries = 1
         self.assertIn(r.status, (502, 503, 504), r)
         self.assertEqual(self.srv.get("/vectors/indexes/remote_idx").status, 404)
 
+    def test_ask_grounded_with_citations(self):
+        r = self.srv.request("POST", "/ai/ask", body={"question": "Which candidates are ICU nurses?", "index": "resumes",
+                                                     "k": 4})
+        self.assertEqual(r.status, 200, r)
+        a = r.json()
+        self.assertEqual((a["generated"], a["model"]), (True, "llama3.2"))
+        self.assertEqual(a["answer"], "Candidates 0 and 4 are nurses [1].")
+        self.assertEqual([p["n"] for p in a["passages"]], [1, 2, 3, 4])
+        for p in a["passages"]:
+            self.assertEqual(p["dataset"], "cands")
+            self.assertIn("chunk_id", p)
+            self.assertIn("nurse", p["text"].lower())
+        path, req = self.chat.requests[-1]
+        self.assertEqual((path, req["model"], req["stream"]), ("/api/chat", "llama3.2", False))
+        user = req["messages"][-1]["content"]
+        self.assertIn("Which candidates are ICU nurses?", user)
+        self.assertIn("[1] (cands, id " + a["passages"][0]["id"] + ")", user)
+
+    def test_ask_bad_requests(self):
+        for body, status in [({"index": "resumes"}, 400), ({"question": "x"}, 400),
+                             ({"question": "x", "index": "resumes", "k": 0}, 400),
+                             ({"question": "x", "index": "resumes", "bogus": 1}, 400),
+                             ({"question": "x", "index": "nope"}, 404),
+                             ({"question": "x", "index": "resumes", "filter": "nope = 1"}, 400)]:
+            r = self.srv.request("POST", "/ai/ask", body=body)
+            self.assertEqual(r.status, status, (body, r))
+
     def test_cli_search(self):
         p = lh.run_cli("search", "resumes", "forklift and pallets in a warehouse", "--limit", "3",
                        "--server", f"http://127.0.0.1:{self.srv.port}")
@@ -191,6 +260,31 @@ retries = 1
         p = lh.run_cli("search", "nope", "x", "--server", f"http://127.0.0.1:{self.srv.port}")
         self.assertEqual(p.returncode, 1)
         self.assertIn("no vector index", p.stderr)
+
+
+
+@unittest.skipUnless(os.path.exists(MODEL), f"the built-in model is not installed ({MODEL}); run scripts/setup.sh")
+class AskWithoutGenerator(unittest.TestCase):
+    def test_passages_without_a_generator_and_with_one_down(self):
+        for cfg, expect in [("", "note"),
+                            (f'[ai]\ngenerate_model = "llama3.2"\ngenerate_endpoint = "http://127.0.0.1:{closed_port()}"\n'
+                             'generate_timeout_ms = 1000\n', "generation_error")]:
+            with lh.Server(config=cfg) as srv:
+                r = srv.request("POST", "/ingest/file?dataset=cands&format=csv", body=to_csv(people(8)))
+                self.assertEqual(r.status, 201, r)
+                job = wait_job(srv, srv.request("POST", "/vectors/indexes", body={
+                    "name": "r", "dataset": "cands", "id_column": "id", "text_columns": ["resume_text"]}))
+                self.assertEqual(job["state"], "succeeded", job)
+                r = srv.request("POST", "/ai/ask", body={"question": "who drives a forklift?", "index": "r", "k": 2})
+                self.assertEqual(r.status, 200, r)
+                a = r.json()
+                self.assertEqual((a["answer"], a["generated"], len(a["passages"])), (None, False, 2))
+                self.assertIn("forklift", a["passages"][0]["text"].lower())
+                self.assertIn(expect, a)
+                if expect == "note":
+                    self.assertIn("ai.generate_model", a["note"])
+                else:
+                    self.assertEqual(a["generation_error"]["code"], "ollama_unreachable")
 
 
 if __name__ == "__main__":
