@@ -75,6 +75,10 @@ typedef struct lh_config {
     int64_t  ingest_async_threshold_bytes;
     char    *ingest_scratch_dir;      /* "" = <primary root>/.lakehouse/scratch, or the system temp dir */
     int64_t  ingest_max_jobs_kept;
+    /* [tables] */
+    int64_t  tables_auto_compact_deltas;       /* 0 = never automatically */
+    int64_t  tables_auto_compact_delta_bytes;  /* 0 = no size trigger */
+    int64_t  tables_retention_hours;
 
     lh_bucket_cfg *buckets;
     size_t         n_buckets;
