@@ -48,6 +48,10 @@ int lh_app_open(const lh_config *cfg, const char *version, lh_app **out, lh_err 
     lh_query_opts qo = {.cat = app->cat, .threads = cfg->engine_threads, .memory_limit = cfg->engine_memory_limit,
                         .temp_dir = app->scratch_dir};
     if ((rc = lh_query_open(&qo, &app->query, err))) { lh_err_prefix(err, "query"); goto fail; }
+    lh_tables_opts to = {.cat = app->cat, .auto_compact_deltas = cfg->tables_auto_compact_deltas,
+                         .auto_compact_bytes = cfg->tables_auto_compact_delta_bytes,
+                         .retention_hours = cfg->tables_retention_hours, .threads = cfg->engine_threads};
+    if ((rc = lh_tables_open(&to, &app->tables, err))) { lh_err_prefix(err, "tables"); goto fail; }
     *out = app;
     return 0;
 fail:
@@ -59,6 +63,7 @@ void lh_app_close(lh_app *app)
 {
     if (!app) return;
     lh_jobs_free(app->jobs);  /* waits for running jobs */
+    lh_tables_free(app->tables);
     lh_query_free(app->query);
     lh_catalog_free(app->cat);
     lh_engine_free(app->engine);

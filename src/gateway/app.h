@@ -15,6 +15,7 @@
 #include "gateway/metrics.h"
 #include "query/query.h"
 #include "storage/registry.h"
+#include "tables/tables.h"
 
 #include <stdint.h>
 
@@ -26,6 +27,7 @@ struct lh_app {
     lh_engine        *engine;    /* internal: ingest, manifests */
     lh_catalog       *cat;
     lh_query_service *query;
+    lh_tables        *tables;
     lh_jobs          *jobs;
     lh_metrics       *metrics;
     int64_t           started_mono_us;

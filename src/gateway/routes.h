@@ -19,6 +19,10 @@ extern const lh_route lh_routes_ingest_db[];
 extern const size_t   lh_routes_ingest_db_n;
 extern const lh_route lh_routes_query[];
 extern const size_t   lh_routes_query_n;
+extern const lh_route lh_routes_tables[];
+extern const size_t   lh_routes_tables_n;
+extern const lh_route lh_routes_journal[];
+extern const size_t   lh_routes_journal_n;
 extern const lh_route lh_routes_jobs[];
 extern const size_t   lh_routes_jobs_n;
 
