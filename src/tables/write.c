@@ -109,35 +109,33 @@ static int build_events(lh_catalog *cat, const tab_write_req *w, const lh_datase
     json_t *pk = lh_dataset_primary_key(w->cur);
     lh_column *cols;
     size_t nc = lh_dataset_columns(w->cur, &cols);
+    /* One join of the delta with the old rows; every row carries a list
+     * of per-field structs that UNNEST turns into one row per event. */
     lh_buf sql = LH_BUF_INIT;
-    lh_buf_puts(&sql, "SELECT k, op, field, ov, nv FROM (");
+    lh_buf_puts(&sql, "SELECT k, op, _lh_u.f.field, _lh_u.f.ov, _lh_u.f.nv FROM (SELECT ");
+    tab_key_text(&sql, pk, "_lh_d");
+    lh_buf_puts(&sql, " AS k, CASE WHEN _lh_d._lh_op = 'delete' THEN 'delete' WHEN _lh_d._lh_ins THEN 'insert' "
+                "ELSE 'update' END AS op, [");
     for (size_t i = 0; i < nc; i++) {
-        if (i) lh_buf_puts(&sql, " UNION ALL ");
-        lh_buf_puts(&sql, "SELECT ");
-        tab_key_text(&sql, pk, "_lh_d");
-        lh_buf_printf(&sql, " AS k, CASE WHEN _lh_d._lh_op = 'delete' THEN 'delete' WHEN _lh_d._lh_ins THEN 'insert' "
-                      "ELSE 'update' END AS op, %zu AS pos, ", i);
+        lh_buf o = LH_BUF_INIT, d = LH_BUF_INIT;
+        lh_buf_puts(&o, "_lh_o.");
+        lh_sql_quote_ident(&o, cols[i].name);
+        lh_buf_puts(&d, "_lh_d.");
+        lh_sql_quote_ident(&d, cols[i].name);
+        lh_buf_printf(&sql, "%s{'field': ", i ? ", " : "");
         lh_sql_quote_literal(&sql, cols[i].name);
-        lh_buf_puts(&sql, " AS field, CAST(to_json(_lh_o.");
-        lh_sql_quote_ident(&sql, cols[i].name);
-        lh_buf_puts(&sql, ") AS VARCHAR) AS ov, CASE WHEN _lh_d._lh_op = 'delete' THEN NULL ELSE CAST(to_json(_lh_d.");
-        lh_sql_quote_ident(&sql, cols[i].name);
-        lh_buf_printf(&sql, ") AS VARCHAR) END AS nv FROM %s_delta AS _lh_d LEFT JOIN %s_old AS _lh_o ON ", w->prefix,
-                      w->prefix);
-        tab_key_join(&sql, pk, "_lh_d", "_lh_o");
         /* inserts: the fields they set; updates: what changed; deletes:
          * every field that had a value */
-        lh_buf_puts(&sql, " WHERE CASE WHEN _lh_d._lh_op = 'delete' THEN _lh_o.");
-        lh_sql_quote_ident(&sql, cols[i].name);
-        lh_buf_puts(&sql, " IS NOT NULL WHEN _lh_d._lh_ins THEN _lh_d.");
-        lh_sql_quote_ident(&sql, cols[i].name);
-        lh_buf_puts(&sql, " IS NOT NULL ELSE _lh_o.");
-        lh_sql_quote_ident(&sql, cols[i].name);
-        lh_buf_puts(&sql, " IS DISTINCT FROM _lh_d.");
-        lh_sql_quote_ident(&sql, cols[i].name);
-        lh_buf_puts(&sql, " END");
+        lh_buf_printf(&sql, ", 'keep': CASE WHEN _lh_d._lh_op = 'delete' THEN %s IS NOT NULL WHEN _lh_d._lh_ins "
+                      "THEN %s IS NOT NULL ELSE %s IS DISTINCT FROM %s END, 'ov': CAST(to_json(%s) AS VARCHAR), "
+                      "'nv': CASE WHEN _lh_d._lh_op = 'delete' THEN NULL ELSE CAST(to_json(%s) AS VARCHAR) END}",
+                      o.data, d.data, o.data, d.data, o.data, d.data);
+        lh_buf_free(&o);
+        lh_buf_free(&d);
     }
-    lh_buf_puts(&sql, ") ORDER BY k, pos");
+    lh_buf_printf(&sql, "] AS fs FROM %s_delta AS _lh_d LEFT JOIN %s_old AS _lh_o ON ", w->prefix, w->prefix);
+    tab_key_join(&sql, pk, "_lh_d", "_lh_o");
+    lh_buf_puts(&sql, ") AS _lh_e, UNNEST(_lh_e.fs) AS _lh_u(f) WHERE _lh_u.f.keep");
     lh_columns_free(cols, nc);
 
     char ts[40];
