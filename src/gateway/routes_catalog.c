@@ -130,8 +130,8 @@ static int apply_patch(json_t *m, json_t *patch, lh_resp *resp)
                     if (!strcmp(json_string_value(json_array_get(v, j2)), cn))
                         return bad(resp, "primary_key names column \"%s\" twice", cn), -1;
             }
-            if (!json_equal(v, json_object_get(m, "primary_key") ?: json_array()) &&
-                json_object_get(m, "primary_key")) {
+            json_t *old_pk = json_object_get(m, "primary_key");
+            if (old_pk && !json_equal(v, old_pk)) {
                 size_t j;
                 json_t *f;
                 json_array_foreach(json_object_get(m, "files"), j, f)
