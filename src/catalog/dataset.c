@@ -119,6 +119,9 @@ int lh_dataset_name_validate(const char *name, lh_err *err)
     int ok = n > 0 && n <= 63 && name[0] >= 'a' && name[0] <= 'z';
     for (size_t i = 0; ok && i < n; i++)
         ok = (name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') || name[i] == '_';
+    if (ok && !strcmp(name, "lakehouse_journal"))
+        return lh_err_set(err, LH_EINVAL, "invalid_dataset_name",
+                          "dataset name \"lakehouse_journal\" is reserved: it is the view of the mutation journal");
     if (ok) return 0;
     return lh_err_set(err, LH_EINVAL, "invalid_dataset_name",
                       "dataset name \"%.80s\" is invalid: use lower-case letters, digits and '_', starting "
