@@ -75,7 +75,7 @@ int main(void)
     int runs = getenv("LH_BENCH_RUNS") ? atoi(getenv("LH_BENCH_RUNS")) : 5;
     if (rows < 1000) rows = 1000;
     if (runs < 1) runs = 1;
-    lh_log_set_level(LH_LOG_WARN);
+    lh_log_set_level(getenv("LH_BENCH_DEBUG") ? LH_LOG_DEBUG : LH_LOG_WARN);
     char tmp[] = "/tmp/lh-bench-tables-XXXXXX";
     if (!mkdtemp(tmp)) return 1;
     lh_config *cfg;

@@ -14,6 +14,7 @@
  * staged like keys given by value.
  */
 #include "tables/tables_impl.h"
+#include "core/clock.h"
 #include "core/log.h"
 
 #include <inttypes.h>
@@ -446,7 +447,7 @@ static int run_write(lh_tables *t, const char *dataset, input_kind kind, const v
     tab_work_prefix(prefix);
     rc = tab_current(t, dataset, &cur, err);
     if (!rc) rc = lh_engine_connect(lh_catalog_engine(t->cat), &c, err);
-    int64_t n_in = 0;
+    int64_t n_in = 0, t0 = lh_mono_us();
     if (!rc) {
         switch (kind) {
         case IN_ROWS:
@@ -510,6 +511,7 @@ static int run_write(lh_tables *t, const char *dataset, input_kind kind, const v
         }
         }
     }
+    lh_debug("tables %s: request staged in %.1f ms", dataset, (double)(lh_mono_us() - t0) / 1000.0);
     if (!rc) {
         tab_write_req w = {.cur = cur, .conn = c, .prefix = prefix,
                            .op = kind == IN_ROWS || kind == IN_PARQUET ? TAB_UPSERT : TAB_DELETE,

@@ -193,6 +193,7 @@ int tab_write(lh_tables *t, const tab_write_req *w, json_t **result, lh_err *err
     lh_catalog *cat = t->cat;
     lh_dataset *cur = w->cur;
     int64_t seq = cur->version + 1;
+    int64_t t0 = lh_mono_us(), t_delta = 0, t_stored = 0, t_committed = 0, t_journaled = 0;
     int rc = build_delta(cat, w, seq, err);
     int64_t n_delta = 0, inserted = 0;
     lh_buf sql = LH_BUF_INIT;
@@ -240,6 +241,7 @@ int tab_write(lh_tables *t, const tab_write_req *w, json_t **result, lh_err *err
     if (!rc) rc = lh_objstore_put_file(store, key.data, path.data, LH_PUT_CREATE_ONLY, NULL, err);
     unlink(path.data);
     stored = rc == 0;
+    t_delta = t_stored = lh_mono_us();
     const char *fault = getenv("LH_FAULT_TABLES_CRASH");
     if (stored && fault && !strcmp(fault, "after_delta")) {
         lh_warn("tables: LH_FAULT_TABLES_CRASH=after_delta: killing the process before the commit");
@@ -268,6 +270,7 @@ int tab_write(lh_tables *t, const tab_write_req *w, json_t **result, lh_err *err
                                                    (json_int_t)(w->op == TAB_DELETE ? 0 : n_delta - inserted)));
         rc = lh_catalog_commit(cat, cur->name, cur->version, m, &committed, err);
     }
+    t_committed = lh_mono_us();
     if (rc && stored) {
         lh_err derr;
         if (lh_objstore_delete(store, key.data, &derr))
@@ -285,6 +288,11 @@ int tab_write(lh_tables *t, const tab_write_req *w, json_t **result, lh_err *err
             n_events = json_array_size(events);
     }
     json_decref(events);
+    t_journaled = lh_mono_us();
+    lh_debug("tables %s: %s of %" PRId64 " rows: delta built and stored %.1f ms, committed %.1f ms, %zu events "
+             "journaled %.1f ms", cur->name, op_name, n_delta, (double)(t_stored - t0) / 1000.0,
+             (double)(t_committed - t_stored) / 1000.0, n_events, (double)(t_journaled - t_committed) / 1000.0);
+    (void)t_delta;
     if (!rc) {
         int64_t n_deltas = (int64_t)lh_dataset_n_deltas(committed);
         *result = json_pack("{s:s,s:I,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:{s:s,s:I,s:I},s:I,s:b}", "dataset",
