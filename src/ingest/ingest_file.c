@@ -132,10 +132,21 @@ static int check_primary_key(lh_catalog *cat, lh_dataset *cur, const lh_ingest_c
         lh_buf_printf(&sql, ") UNION ALL SELECT %s FROM (", keys.data);
         rc = lh_catalog_dataset_sql(cat, cur, &sql, err);
         lh_buf_puts(&sql, ")");
+        /* ...and against keys deleted since the last compaction: their
+         * tombstones would hide an appended base row */
+        for (size_t f = 0; !rc && f < lh_dataset_n_files(cur); f++) {
+            if (!lh_dataset_file_is_delta(cur, f)) continue;
+            lh_buf path = LH_BUF_INIT;
+            rc = lh_catalog_file_path(cat, cur, f, &path, err);
+            lh_buf_printf(&sql, " UNION ALL SELECT %s FROM read_parquet(", keys.data);
+            lh_sql_quote_literal(&sql, path.data ? path.data : "");
+            lh_buf_puts(&sql, ") WHERE _lh_op = 'delete'");
+            lh_buf_free(&path);
+        }
         if (!rc) rc = lh_catalog_check_keys(cat, sql.data, pk, c->dataset, err);
         if (rc && err && !strcmp(err->code, "duplicate_key"))
-            lh_err_prefix(err, "the appended rows repeat keys the dataset already has (change existing rows with "
-                          "POST /tables/%s/upsert)", c->dataset);
+            lh_err_prefix(err, "the appended rows repeat keys the dataset has, or deleted since its last compaction "
+                          "(change rows with POST /tables/%s/upsert, or compact first)", c->dataset);
         lh_buf_free(&keys);
     }
     lh_buf_free(&sql);

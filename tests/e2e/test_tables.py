@@ -73,6 +73,17 @@ class Tables(unittest.TestCase):
         r = self.ingest("pk_app", "id,name,phone,city,years\n4,Dee,x,y,1\n", mode="append")
         self.assertEqual(r.status, 201, r)
         self.assertEqual(self.rows("SELECT count(*) FROM pk_app"), [[4]])
+        # a key deleted since the last compaction cannot come back by append (its tombstone would hide it)
+        self.assertEqual(self.post("/tables/pk_app/delete", {"keys": [4]}).status, 200)
+        r = self.ingest("pk_app", "id,name,phone,city,years\n4,Dee,x,y,1\n", mode="append")
+        self.assertEqual((r.status, lh.error_code(r)), (400, "duplicate_key"))
+        self.assertEqual(self.post("/tables/pk_app/compact").status, 200)
+        r = self.ingest("pk_app", "id,name,phone,city,years\n4,Dee,x,y,1\n5,Eve,x,y,2\n", mode="append")
+        self.assertEqual((r.status, r.json()["row_count"]), (201, 5), r)
+        self.assertEqual(self.post("/tables/pk_app/upsert", [{"id": 5, "years": 9}]).status, 200)
+        r = self.ingest("pk_app", "id,name,phone,city,years\n6,Fay,x,y,3\n", mode="append")
+        self.assertEqual((r.status, r.json()["row_count"]), (201, 6), r)  # merged count across deltas
+        self.assertEqual(self.rows("SELECT id, years FROM pk_app WHERE id >= 4 ORDER BY id"), [[4, 1], [5, 9], [6, 3]])
 
     # ---- upserts and deletes ----
 
