@@ -30,7 +30,7 @@ static lh_registry *reg;
 static lh_engine *eng;
 static lh_catalog *cat;
 
-#define NKEYS 60
+#define NKEYS 100
 
 typedef struct rec {
     int     present;
@@ -136,11 +136,11 @@ static int compare(const char *name, uint64_t seed, int op)
 
 static void op_upsert(lh_tables *t, const char *name, int *row_ops)
 {
-    int n = 1 + rnd_n(10);
+    int n = 1 + rnd_n(20);
     json_t *rows = json_array();
-    int keys[10], set_a[10], set_b[10], a_null[10], b_null[10];
-    char av[10][16];
-    int64_t bv[10];
+    int keys[20], set_a[20], set_b[20], a_null[20], b_null[20];
+    char av[20][16];
+    int64_t bv[20];
     for (int i = 0; i < n; i++) {
         keys[i] = rnd_n(NKEYS);
         if (i && rnd_n(4) == 0) keys[i] = keys[rnd_n(i)];  /* a key repeated within the request */
@@ -178,7 +178,7 @@ static void op_upsert(lh_tables *t, const char *name, int *row_ops)
 
 static void op_delete_keys(lh_tables *t, const char *name, int *row_ops)
 {
-    int n = 1 + rnd_n(6);
+    int n = 1 + rnd_n(8);
     json_t *keys = json_array();
     for (int i = 0; i < n; i++) {
         int k = rnd_n(NKEYS);
@@ -199,7 +199,7 @@ static void op_delete_where(lh_tables *t, const char *name, int *row_ops)
 {
     char pred[100];
     int kind = rnd_n(3), x = kind == 0 ? 100 + rnd_n(60) : kind == 1 ? rnd_n(1000) : rnd_n(13);
-    if (kind == 0) snprintf(pred, sizeof pred, "b > %d", x);
+    if (kind == 0) snprintf(pred, sizeof pred, "b > %d", x);  /* b is -50..149 after upserts */
     else if (kind == 1) snprintf(pred, sizeof pred, "a = 'v%d' OR a IS NULL AND id = %d", x, x % NKEYS);
     else snprintf(pred, sizeof pred, "id %% 13 = %d -- a comment", x);
     for (int k = 0; k < NKEYS; k++) {
@@ -226,7 +226,7 @@ static void test_property_merge_on_read(void)
     uint64_t seed = s ? strtoull(s, NULL, 10) : ((uint64_t)time(NULL) ^ ((uint64_t)getpid() << 16));
     if (!seed) seed = 1;
     rng_state = seed;
-    int ops = o ? atoi(o) : 250;
+    int ops = o ? atoi(o) : 150;
     printf("property test: seed %" PRIu64 ", %d writes\n", seed, ops);
     lh_tables *t = open_tables(7);  /* automatic compaction every 7 deltas */
     if (!t) { CHECK(0); return; }
