@@ -11,6 +11,7 @@
 #include "core/log.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -138,6 +139,47 @@ static int load_page(void *ctx, const lh_list *l)
     return 0;
 }
 
+/* A journal with no batch yet gets a first event, so the journal always
+ * has an object to read (the lakehouse_journal view reads a glob, which
+ * DuckDB refuses when nothing matches). */
+static int journal_start(lh_catalog *cat, lh_err *err)
+{
+    lh_list_opts o = {.prefix = LH_JOURNAL_PREFIX, .max_keys = 1};
+    lh_list l;
+    int rc = lh_objstore_list(lh_registry_primary(cat->reg), &o, &l, err);
+    if (rc) return rc;
+    size_t n = l.n_objects;
+    lh_list_free(&l);
+    if (n) return 0;
+    char ts[40];
+    int64_t now = lh_now_us();
+    lh_time_format_us(now, ts, sizeof ts);
+    json_t *ev = json_pack("{s:s,s:I,s:s,s:s,s:s}", "ts", ts, "ts_us", (json_int_t)now, "type", "journal_started",
+                           "actor", "system", "source", "catalog");
+    json_t *arr = json_array();
+    json_array_append_new(arr, ev);
+    rc = lh_catalog_journal_write(cat, arr, err);
+    json_decref(arr);
+    return rc;
+}
+
+int lh_catalog_journal_write(lh_catalog *cat, json_t *events, lh_err *err)
+{
+    size_t i;
+    json_t *ev;
+    int rc = 0;
+    json_array_foreach(events, i, ev) {
+        char *line = json_dumps(ev, JSON_COMPACT);
+        if (!line) continue;
+        rc = lh_append_log_append(cat->journal, line, err);
+        free(line);
+        if (rc) return rc;
+    }
+    return lh_append_log_flush(cat->journal, err);
+}
+
+lh_append_log *lh_catalog_journal(lh_catalog *cat) { return cat->journal; }
+
 int lh_catalog_open(const lh_catalog_opts *opts, lh_catalog **out, lh_err *err)
 {
     *out = NULL;
@@ -152,8 +194,12 @@ int lh_catalog_open(const lh_catalog_opts *opts, lh_catalog **out, lh_err *err)
     pthread_mutex_init(&cat->commit_mu, NULL);
     pthread_mutex_init(&cat->roots_mu, NULL);
 
-    lh_append_log_opts jo = {.flush_events = 1, .ring_size = 1000};
+    /* The journal is flushed explicitly after every commit and every batch
+     * of mutation events, so one write operation is one batch object. */
+    lh_append_log_opts jo = {.flush_events = 100000, .ring_size = 1000, .max_buffered = 1000000};
     int rc = lh_append_log_new(lh_registry_primary(cat->reg), LH_JOURNAL_PREFIX, &jo, &cat->journal, err);
+    if (rc) { lh_catalog_free(cat); return rc; }
+    rc = journal_start(cat, err);
     if (rc) { lh_catalog_free(cat); return rc; }
 
     lh_list_opts o = {.prefix = LH_CATALOG_PREFIX, .delimiter = "/"};
@@ -186,21 +232,34 @@ void lh_catalog_free(lh_catalog *cat)
 
 /* ---- commit ---- */
 
+/* Every commit is a dataset-level event (ADR-012). An ingest is recorded
+ * as an insert of its row count (ingest does not journal row by row); a
+ * delete of the dataset as a delete; the field-level events of upserts and
+ * deletes are written by tables/ right after their commit. */
 static void journal_commit(lh_catalog *cat, const lh_dataset *ds)
 {
     char ts[40];
     int64_t now = lh_now_us();
     lh_time_format_us(now, ts, sizeof ts);
-    json_t *ev = json_pack("{s:s,s:I,s:s,s:s,s:I,s:I,s:O?}", "ts", ts, "ts_us", (json_int_t)now, "type",
-                           ds->deleted ? "dataset_deleted" : "dataset_committed", "dataset", ds->name,
-                           "version", (json_int_t)ds->version, "row_count", (json_int_t)lh_dataset_row_count(ds),
-                           "change", json_object_get(ds->manifest, "change"));
-    char *line = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
-    json_decref(ev);
+    json_t *change = json_object_get(ds->manifest, "change");
+    const char *kind = json_string_value(json_object_get(change, "kind"));
+    const char *op = ds->deleted ? "delete" : kind && !strcmp(kind, "ingest") ? "insert" : NULL;
+    json_t *nv = op && !strcmp(op, "insert")
+                     ? json_pack("{s:O?,s:O?}", "rows", json_object_get(change, "rows"), "mode",
+                                 json_object_get(change, "mode"))
+                     : NULL;
+    json_t *ev = json_pack("{s:s,s:I,s:s,s:s?,s:s,s:I,s:I,s:O?,s:O?,s:s,s:o?}", "ts", ts, "ts_us", (json_int_t)now,
+                           "type", ds->deleted ? "dataset_deleted" : "dataset_committed", "op", op, "dataset",
+                           ds->name, "version", (json_int_t)ds->version, "row_count",
+                           (json_int_t)lh_dataset_row_count(ds), "change", change, "actor",
+                           json_object_get(change, "actor"), "source", kind && !strcmp(kind, "ingest") ? "ingest" : "catalog",
+                           "new_value", nv);
+    json_t *arr = json_array();
+    if (ev) json_array_append_new(arr, ev);
     lh_err e;
-    if (line && lh_append_log_append(cat->journal, line, &e))
+    if (lh_catalog_journal_write(cat, arr, &e))
         lh_warn("catalog: journal event for %s v%" PRId64 " not recorded: %s", ds->name, ds->version, e.msg);
-    free(line);
+    json_decref(arr);
 }
 
 int lh_catalog_commit(lh_catalog *cat, const char *name, int64_t base_version, json_t *m,
@@ -233,7 +292,15 @@ int lh_catalog_commit(lh_catalog *cat, const char *name, int64_t base_version, j
     json_int_t rows = 0;
     size_t i;
     json_t *f;
-    json_array_foreach(json_object_get(m, "files"), i, f) rows += json_integer_value(json_object_get(f, "rows"));
+    int merged = 0;
+    json_array_foreach(json_object_get(m, "files"), i, f) {
+        rows += json_integer_value(json_object_get(f, "rows"));
+        merged |= !strcmp(json_string_value(json_object_get(f, "kind")) ?: "", "delta");
+    }
+    /* With deltas the file rows overcount (updates, tombstones): the
+     * writer computed the merged count and passes it in row_count. */
+    if (merged && json_is_integer(json_object_get(m, "row_count")))
+        rows = json_integer_value(json_object_get(m, "row_count"));
     json_object_set_new(m, "row_count", json_integer(rows));
 
     rc = cat_manifest_write(cat, m, err);  /* the commit */

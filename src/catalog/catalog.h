@@ -34,6 +34,7 @@
 #define LH_CATALOG_CATALOG_H
 
 #include "engine/engine.h"
+#include "storage/append_log.h"
 #include "storage/registry.h"
 
 #include <jansson.h>
@@ -63,6 +64,13 @@ const char *lh_dataset_bucket(const lh_dataset *ds);
 /* Columns as engine column descriptions (caller frees with lh_columns_free). */
 size_t      lh_dataset_columns(const lh_dataset *ds, lh_column **out);
 void        lh_columns_free(lh_column *cols, size_t n);
+/* Primary key columns (manifest "primary_key"), a borrowed JSON array of
+ * strings; NULL when the dataset declares none (json_array_size gives 0). */
+json_t     *lh_dataset_primary_key(const lh_dataset *ds);
+/* Files that are deltas (upserts/deletes merged at read time, ADR-009):
+ * manifest file entries with "kind": "delta". */
+size_t      lh_dataset_n_deltas(const lh_dataset *ds);
+int         lh_dataset_file_is_delta(const lh_dataset *ds, size_t i);
 /* Is the dataset past its freshness SLA at `now_us`? */
 int         lh_dataset_stale(const lh_dataset *ds, int64_t now_us);
 
@@ -116,6 +124,31 @@ int  lh_catalog_orphans(lh_catalog *cat, json_t **out, lh_err *err);
  * commits a new version only if the manifest had drifted. *report gets
  * {dataset, changed, before:{row_count, columns}, after:{...}, version}. */
 int  lh_catalog_resync(lh_catalog *cat, const char *name, const char *actor, json_t **report, lh_err *err);
+
+/* The SELECT that reads ds as its rows are (no trailing semicolon), with
+ * the dataset's columns in order. Without deltas it reads the files; with
+ * deltas it is merge-on-read: of every primary key, the row of the newest
+ * delta (highest _lh_seq) wins over older deltas and the base files, and a
+ * key whose newest entry is a delete is gone. Base files never share a key
+ * (ingest and compaction keep it so), deltas are key-unique each. */
+int  lh_catalog_dataset_sql(lh_catalog *cat, const lh_dataset *ds, lh_buf *sql, lh_err *err);
+
+/* Check that rows of `from_sql` (a SELECT) hold no NULL and no duplicate
+ * value of `keys` (JSON array of column names). LH_EINVAL "duplicate_key"
+ * or "null_key" with up to 10 offending keys in the message. */
+int  lh_catalog_check_keys(lh_catalog *cat, const char *from_sql, const json_t *keys, const char *dataset,
+                           lh_err *err);
+
+/* The version of `name` that was current at `at_us` (the newest committed
+ * at or before it). LH_ENOTFOUND "version_not_found" when the dataset did
+ * not exist yet (or was deleted) then. */
+int  lh_catalog_version_at(lh_catalog *cat, const char *name, int64_t at_us, lh_dataset **out, lh_err *err);
+
+/* The mutation journal (ADR-012) under _journal/events/: commit events are
+ * written by the catalog itself; lh_catalog_journal_write appends more
+ * events (each a JSON object, one line) and flushes them as one batch. */
+int  lh_catalog_journal_write(lh_catalog *cat, json_t *events /* array, borrowed */, lh_err *err);
+lh_append_log *lh_catalog_journal(lh_catalog *cat);
 
 /* Local path of data file i of ds (for the engines). */
 int  lh_catalog_file_path(lh_catalog *cat, const lh_dataset *ds, size_t i, lh_buf *out, lh_err *err);

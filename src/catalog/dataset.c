@@ -85,6 +85,26 @@ void lh_columns_free(lh_column *cols, size_t n)
     free(cols);
 }
 
+json_t *lh_dataset_primary_key(const lh_dataset *ds)
+{
+    json_t *pk = json_object_get(ds->manifest, "primary_key");
+    return json_is_array(pk) ? pk : NULL;
+}
+
+int lh_dataset_file_is_delta(const lh_dataset *ds, size_t i)
+{
+    json_t *f = json_array_get(json_object_get(ds->manifest, "files"), i);
+    const char *kind = json_string_value(json_object_get(f, "kind"));
+    return kind && !strcmp(kind, "delta");
+}
+
+size_t lh_dataset_n_deltas(const lh_dataset *ds)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < lh_dataset_n_files(ds); i++) n += lh_dataset_file_is_delta(ds, i);
+    return n;
+}
+
 int lh_dataset_stale(const lh_dataset *ds, int64_t now_us)
 {
     json_t *sla = json_object_get(ds->manifest, "freshness_sla_hours");
@@ -99,6 +119,9 @@ int lh_dataset_name_validate(const char *name, lh_err *err)
     int ok = n > 0 && n <= 63 && name[0] >= 'a' && name[0] <= 'z';
     for (size_t i = 0; ok && i < n; i++)
         ok = (name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') || name[i] == '_';
+    if (ok && !strcmp(name, "lakehouse_journal"))
+        return lh_err_set(err, LH_EINVAL, "invalid_dataset_name",
+                          "dataset name \"lakehouse_journal\" is reserved: it is the view of the mutation journal");
     if (ok) return 0;
     return lh_err_set(err, LH_EINVAL, "invalid_dataset_name",
                       "dataset name \"%.80s\" is invalid: use lower-case letters, digits and '_', starting "

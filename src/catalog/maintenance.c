@@ -23,7 +23,10 @@ int lh_catalog_load_version(lh_catalog *cat, const char *name, int64_t version, 
     lh_buf key = LH_BUF_INIT;
     cat_manifest_key(&key, name, version);
     json_t *m;
-    rc = cat_manifest_read(cat, key.data, &m, err);
+    lh_obj_info info;
+    /* absent is "no such version", not a manifest that fails to parse */
+    rc = version > 0 ? lh_objstore_head(lh_registry_primary(cat->reg), key.data, &info, err) : LH_ENOTFOUND;
+    if (!rc) rc = cat_manifest_read(cat, key.data, &m, err);
     lh_buf_free(&key);
     if (rc == LH_ENOTFOUND)
         return lh_err_set(err, LH_ENOTFOUND, "version_not_found", "dataset \"%s\" has no version %" PRId64, name,
@@ -244,8 +247,20 @@ int lh_catalog_resync(lh_catalog *cat, const char *name, const char *actor, json
             json_object_set_new(f, "rows", json_integer(pi.rows));
         }
         total += pi.rows;
-        if (!have_first) { first = pi; have_first = 1; }
+        if (!have_first && !lh_dataset_file_is_delta(ds, i)) { first = pi; have_first = 1; }
         else lh_parquet_info_free(&pi);
+    }
+    if (!rc && lh_dataset_n_deltas(ds)) {
+        /* merge-on-read: the row count is the merged view's */
+        lh_buf sql = LH_BUF_INIT, out = LH_BUF_INIT;
+        lh_buf_puts(&sql, "SELECT count(*) FROM (");
+        rc = lh_catalog_dataset_sql(cat, ds, &sql, err);
+        lh_buf_puts(&sql, ")");
+        if (!rc) rc = lh_engine_query_text(c, sql.data, &out, err);
+        if (!rc) total = strtoll(out.data, NULL, 10);
+        json_object_set_new(m, "row_count", json_integer(total));
+        lh_buf_free(&sql);
+        lh_buf_free(&out);
     }
     lh_engine_conn_free(c);
     if (rc) {
@@ -291,5 +306,45 @@ int lh_catalog_resync(lh_catalog *cat, const char *name, const char *actor, json
     json_object_set_new(rep, "version", json_integer(committed->version));
     lh_dataset_unref(committed);
     *report = rep;
+    return 0;
+}
+
+/* ---- time travel ---- */
+
+/* Versions are committed in order, so committed_at grows with the version
+ * number: a binary search reads O(log n) manifests. */
+int lh_catalog_version_at(lh_catalog *cat, const char *name, int64_t at_us, lh_dataset **out, lh_err *err)
+{
+    *out = NULL;
+    int rc = lh_dataset_name_validate(name, err);
+    if (rc) return rc;
+    int64_t *v;
+    size_t n;
+    if ((rc = cat_manifest_versions(cat, name, &v, &n, err))) return rc;
+    size_t lo = 0, hi = n;  /* first index whose commit is after at_us */
+    lh_dataset *best = NULL;
+    while (lo < hi && !rc) {
+        size_t mid = lo + (hi - lo) / 2;
+        lh_dataset *ds;
+        rc = lh_catalog_load_version(cat, name, v[mid], &ds, err);
+        if (rc) break;
+        if (json_integer_value(json_object_get(ds->manifest, "committed_at_us")) <= at_us) {
+            lh_dataset_unref(best);
+            best = ds;
+            lo = mid + 1;
+        } else {
+            lh_dataset_unref(ds);
+            hi = mid;
+        }
+    }
+    free(v);
+    if (rc) { lh_dataset_unref(best); return rc; }
+    if (!best || best->deleted) {
+        char ts[40];
+        lh_time_format_us(at_us, ts, sizeof ts);
+        lh_dataset_unref(best);
+        return lh_err_set(err, LH_ENOTFOUND, "version_not_found", "dataset \"%s\" did not exist at %s", name, ts);
+    }
+    *out = best;
     return 0;
 }

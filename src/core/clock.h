@@ -16,4 +16,10 @@ int64_t lh_mono_us(void);
 /* Format epoch microseconds as "2026-03-01T12:00:00.123456Z" into out. */
 void lh_time_format_us(int64_t epoch_us, char *out, size_t outsz);
 
+/* Parse an RFC 3339 timestamp ("2026-03-01T00:00:00Z", with optional
+ * fraction and a Z or ±HH:MM offset; a space may replace the T) or a bare
+ * date ("2026-03-01", midnight UTC) into epoch microseconds. Returns 0, or
+ * -1 when s is not one of those forms or names an impossible date. */
+int lh_time_parse_us(const char *s, int64_t *out);
+
 #endif

@@ -112,10 +112,18 @@ static const keydef KEYS[] = {
      "Base URL of the Ollama server for generate_model."},
     {"ai", "generate_timeout_ms", K_INT, F(ai_generate_timeout_ms), "120000", 1, 3600000, NULL,
      "Time one answer may take before /ai/ask gives up on generating it (the passages still come back)."},
+    {"tables", "auto_compact_deltas", K_INT, F(tables_auto_compact_deltas), "50", 0, 100000, NULL,
+     "After a write leaves a dataset with at least this many delta files, it is compacted into new\n"
+     "base files (ADR-009). 0: never automatically (POST /tables/{dataset}/compact still works)."},
+    {"tables", "auto_compact_delta_bytes", K_INT, F(tables_auto_compact_delta_bytes), "268435456", 0, INT64_MAX, NULL,
+     "...or once its delta files hold at least this many bytes. 0: no size trigger."},
+    {"tables", "retention_hours", K_INT, F(tables_retention_hours), "168", 0, 876000, NULL,
+     "POST /tables/{dataset}/vacuum deletes data files no current version uses once they have been\n"
+     "superseded (or orphaned) for longer than this. Time travel to older versions then fails."},
 };
 #define NKEYS (sizeof KEYS / sizeof KEYS[0])
 
-static const char *SECTIONS[] = {"server", "log", "storage", "engine", "query", "ingest", "vectors", "ai", "buckets"};
+static const char *SECTIONS[] = {"server", "log", "storage", "engine", "query", "ingest", "tables", "vectors", "ai", "buckets"};
 #define NSECTIONS (sizeof SECTIONS / sizeof SECTIONS[0])
 
 #define B(field) offsetof(lh_bucket_cfg, field)

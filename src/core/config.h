@@ -101,6 +101,10 @@ typedef struct lh_config {
     int64_t  ai_generate_timeout_ms;
     lh_ai_profile_cfg *ai_profiles;   /* from the file only; "builtin" is implicit */
     size_t             n_ai_profiles;
+    /* [tables] */
+    int64_t  tables_auto_compact_deltas;       /* 0 = never automatically */
+    int64_t  tables_auto_compact_delta_bytes;  /* 0 = no size trigger */
+    int64_t  tables_retention_hours;
 
     lh_bucket_cfg *buckets;
     size_t         n_buckets;

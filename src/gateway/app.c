@@ -68,6 +68,10 @@ int lh_app_open(const lh_config *cfg, const char *version, lh_app **out, lh_err 
     rc = lh_vectors_open(&vo, &app->vectors, err);
     lh_buf_free(&vcache);
     if (rc) { lh_err_prefix(err, "vectors"); goto fail; }
+    lh_tables_opts to = {.cat = app->cat, .auto_compact_deltas = cfg->tables_auto_compact_deltas,
+                         .auto_compact_bytes = cfg->tables_auto_compact_delta_bytes,
+                         .retention_hours = cfg->tables_retention_hours, .threads = cfg->engine_threads};
+    if ((rc = lh_tables_open(&to, &app->tables, err))) { lh_err_prefix(err, "tables"); goto fail; }
     *out = app;
     return 0;
 fail:
@@ -81,6 +85,7 @@ void lh_app_close(lh_app *app)
     lh_jobs_free(app->jobs);  /* waits for running jobs */
     lh_vectors_free(app->vectors);  /* before the AI service its embedder uses */
     lh_ai_free(app->ai);
+    lh_tables_free(app->tables);
     lh_query_free(app->query);
     lh_catalog_free(app->cat);
     lh_engine_free(app->engine);

@@ -17,6 +17,7 @@
 #include "query/query.h"
 #include "storage/registry.h"
 #include "vector/service.h"
+#include "tables/tables.h"
 
 #include <stdint.h>
 
@@ -29,6 +30,7 @@ struct lh_app {
     lh_catalog       *cat;
     lh_query_service *query;
     lh_vectors       *vectors;
+    lh_tables        *tables;
     lh_jobs          *jobs;
     lh_metrics       *metrics;
     lh_ai            *ai;        /* embedding profiles; the built-in model opens on first use */

@@ -113,9 +113,37 @@ static int apply_patch(json_t *m, json_t *patch, lh_resp *resp)
             json_array_foreach(json_object_get(m, "columns"), i, c)
                 if (!strcmp(json_string_value(json_object_get(c, "sensitivity")) ?: "", "pii")) agg = "pii";
             json_object_set_new(m, "sensitivity", json_string(agg));
+        } else if (!strcmp(k, "primary_key")) {
+            size_t i;
+            json_t *t;
+            if (!json_is_array(v)) return bad(resp, "%s must be an array of column names, e.g. [\"id\"]", k), -1;
+            json_array_foreach(v, i, t) {
+                const char *cn = json_string_value(t);
+                if (!cn || !*cn) return bad(resp, "%s must be an array of column names, e.g. [\"id\"]", k), -1;
+                int found = 0;
+                size_t j;
+                json_t *c;
+                json_array_foreach(json_object_get(m, "columns"), j, c)
+                    found |= !strcmp(json_string_value(json_object_get(c, "name")) ?: "", cn);
+                if (!found) return lh_resp_errorf(resp, 400, "unknown_column", "dataset has no column \"%s\"", cn), -1;
+                for (size_t j2 = 0; j2 < i; j2++)
+                    if (!strcmp(json_string_value(json_array_get(v, j2)), cn))
+                        return bad(resp, "primary_key names column \"%s\" twice", cn), -1;
+            }
+            json_t *old_pk = json_object_get(m, "primary_key");
+            if (old_pk && !json_equal(v, old_pk)) {
+                size_t j;
+                json_t *f;
+                json_array_foreach(json_object_get(m, "files"), j, f)
+                    if (!strcmp(json_string_value(json_object_get(f, "kind")) ?: "", "delta"))
+                        return lh_resp_errorf(resp, 409, "deltas_pending", "the dataset has uncompacted updates keyed "
+                                              "by its current primary key; POST /tables/{dataset}/compact first"), -1;
+            }
+            if (json_array_size(v)) json_object_set(m, k, v);
+            else json_object_del(m, k);
         } else {
             return lh_resp_errorf(resp, 400, "invalid_patch", "unknown field \"%s\" (allowed: owner, description, tags, "
-                                  "freshness_sla_hours, columns, version)", k), -1;
+                                  "freshness_sla_hours, columns, primary_key, version)", k), -1;
         }
     }
     return 0;
@@ -138,6 +166,20 @@ static int patch_dataset(lh_req *req, lh_resp *resp)
     }
     json_t *m = json_deep_copy(ds->manifest);
     if (apply_patch(m, patch, resp)) { json_decref(m); json_decref(patch); lh_dataset_unref(ds); return 0; }
+    json_t *pk = json_object_get(patch, "primary_key");
+    if (json_array_size(pk)) {
+        /* refused, naming the offending keys, if the data holds duplicates or NULLs */
+        lh_buf sql = LH_BUF_INIT;
+        int rc = lh_catalog_dataset_sql(req->app->cat, ds, &sql, &e);
+        if (!rc) rc = lh_catalog_check_keys(req->app->cat, sql.data, pk, ds->name, &e);
+        lh_buf_free(&sql);
+        if (rc) {
+            json_decref(m);
+            json_decref(patch);
+            lh_dataset_unref(ds);
+            return lh_resp_error(resp, &e);
+        }
+    }
     json_object_del(patch, "version");
     json_object_set_new(m, "change", json_pack("{s:s,s:s,s:O}", "kind", "patch", "actor", actor_of(req), "fields", patch));
     json_decref(patch);

@@ -20,6 +20,7 @@ typedef struct ingest_state {
     lh_ingest_mode mode;
     char          *dataset, *file_name, *owner, *description, *bucket, *actor;
     json_t        *tags;
+    json_t        *primary_key;
 } ingest_state;
 
 static void state_free(void *p)
@@ -34,6 +35,7 @@ static void state_free(void *p)
     free(st->bucket);
     free(st->actor);
     json_decref(st->tags);
+    json_decref(st->primary_key);
     free(st);
 }
 
@@ -62,6 +64,17 @@ static int ingest_begin(lh_req *req, lh_resp *resp)
         for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
             if (*t) json_array_append_new(st->tags, json_string(t));
         free(copy);
+    }
+    const char *pk = lh_req_query(req, "primary_key");
+    if (pk) {
+        st->primary_key = json_array();
+        char *copy = lh_xstrdup(pk), *save = NULL;
+        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
+            if (*t) json_array_append_new(st->primary_key, json_string(t));
+        free(copy);
+        if (!json_array_size(st->primary_key))
+            return lh_resp_errorf(resp, 400, "invalid_parameter", "primary_key names the key column(s): "
+                                  "primary_key=id or primary_key=region,id"), -1;
     }
     const char *actor = lh_req_header(req, "X-Lakehouse-Actor");
     st->dataset = lh_xstrdup(dataset);
@@ -105,6 +118,7 @@ static void fill_req(lh_ingest_req *r, ingest_state *st, const char *sha, uint64
     r->owner = st->owner;
     r->description = st->description;
     r->tags = st->tags;
+    r->primary_key = st->primary_key;
 }
 
 static int ingest_job(lh_job *job, void *arg, json_t **result, lh_err *err)

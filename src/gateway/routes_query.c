@@ -2,6 +2,7 @@
 #include "gateway/app.h"
 #include "gateway/routes.h"
 #include "query/query.h"
+#include "core/clock.h"
 
 #include <string.h>
 
@@ -41,9 +42,10 @@ static int post_sql(lh_req *req, lh_resp *resp)
         const char *k;
         json_t *v;
         json_object_foreach(body, k, v)
-            if (strcmp(k, "sql") && strcmp(k, "format") && strcmp(k, "limit") && strcmp(k, "timeout_ms")) {
+            if (strcmp(k, "sql") && strcmp(k, "format") && strcmp(k, "limit") && strcmp(k, "timeout_ms") &&
+                strcmp(k, "as_of") && strcmp(k, "as_of_version")) {
                 { lh_resp_errorf(resp, 400, "invalid_parameter", "unknown field \"%s\" (allowed: sql, format, limit, "
-                                    "timeout_ms)", k); rc = -1; }
+                                    "timeout_ms, as_of, as_of_version)", k); rc = -1; }
                 break;
             }
     }
@@ -53,6 +55,23 @@ static int post_sql(lh_req *req, lh_resp *resp)
     if (!rc && int_field(resp, body, "limit", cfg->query_default_limit, cfg->query_max_rows, &q.limit)) rc = -1;
     if (!rc && int_field(resp, body, "timeout_ms", cfg->query_default_timeout_ms, cfg->query_max_timeout_ms, &q.timeout_ms))
         rc = -1;
+    json_t *as_of = json_object_get(body, "as_of"), *as_of_v = json_object_get(body, "as_of_version");
+    if (!rc && as_of && !json_is_null(as_of) &&
+        (!json_is_string(as_of) || lh_time_parse_us(json_string_value(as_of), &q.as_of_us))) {
+        lh_resp_errorf(resp, 400, "invalid_parameter", "as_of must be an RFC 3339 timestamp such as "
+                       "\"2026-03-01T00:00:00Z\" (or a date, \"2026-03-01\")");
+        rc = -1;
+    }
+    if (!rc && as_of_v && !json_is_null(as_of_v) && (!json_is_integer(as_of_v) || json_integer_value(as_of_v) < 1)) {
+        lh_resp_errorf(resp, 400, "invalid_parameter", "as_of_version must be a version number (an integer >= 1)");
+        rc = -1;
+    }
+    if (!rc && json_is_integer(as_of_v)) q.as_of_version = json_integer_value(as_of_v);
+    if (!rc && q.as_of_version && q.as_of_us) {
+        lh_resp_errorf(resp, 400, "invalid_parameter", "give as_of or as_of_version, not both");
+        rc = -1;
+    }
+    if (!rc && json_is_string(as_of) && q.as_of_us == 0) q.as_of_us = 1;  /* the epoch itself: nothing existed */
     if (rc) { json_decref(body); return 0; }
     q.sql = json_string_value(sql);
     lh_query_run *run;

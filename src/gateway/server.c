@@ -321,6 +321,8 @@ int lh_gateway_start(lh_app *app, lh_gateway **out, lh_err *err)
     lh_router_add(gw->router, lh_routes_jobs, lh_routes_jobs_n);
     lh_router_add(gw->router, lh_routes_vectors, lh_routes_vectors_n);
     lh_router_add(gw->router, lh_routes_ai, lh_routes_ai_n);
+    lh_router_add(gw->router, lh_routes_tables, lh_routes_tables_n);
+    lh_router_add(gw->router, lh_routes_journal, lh_routes_journal_n);
 
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     if (ai->ai_family == AF_INET6) flags |= MHD_USE_IPv6;

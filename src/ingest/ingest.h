@@ -58,6 +58,7 @@ typedef struct lh_ingest_req {
     const char     *owner;
     const char     *description;
     json_t         *tags;          /* array of strings, borrowed */
+    json_t         *primary_key;   /* array of column names, borrowed; NULL = keep the dataset's */
 } lh_ingest_req;
 
 /* The second half of every ingest: a converted Parquet file in the scratch
@@ -80,6 +81,10 @@ typedef struct lh_ingest_commit {
     size_t           n_cols;
     json_t          *lineage;         /* borrowed */
     json_t          *header_changes;  /* borrowed, may be NULL */
+    json_t          *primary_key;     /* borrowed; NULL = keep the dataset's. With a primary key the
+                                       * rows must hold no NULL or repeated key, and an append no key
+                                       * the dataset already has (LH_EINVAL "duplicate_key"/"null_key"):
+                                       * changing rows is POST /tables/{dataset}/upsert's job. */
 } lh_ingest_commit;
 
 int lh_ingest_commit_parquet(lh_catalog *cat, lh_dataset *cur, const lh_ingest_commit *c, lh_job *job,

@@ -91,6 +91,69 @@ int lh_ingest_prepare(lh_catalog *cat, const char *dataset, const char *bucket, 
     return 0;
 }
 
+/* The primary key the new version will have, checked against its rows.
+ * *pk_out gets a new reference (NULL: none). */
+static int check_primary_key(lh_catalog *cat, lh_dataset *cur, const lh_ingest_commit *c, int live, int appending,
+                             json_t **pk_out, lh_err *err)
+{
+    *pk_out = NULL;
+    json_t *old_pk = live ? lh_dataset_primary_key(cur) : NULL;
+    json_t *pk = json_array_size(c->primary_key) ? c->primary_key : old_pk;
+    if (!json_array_size(pk)) return 0;
+    if (appending && json_array_size(old_pk) && !json_equal(pk, old_pk))
+        return lh_err_set(err, LH_EINVAL, "primary_key_mismatch", "dataset \"%s\" has a different primary key; an "
+                          "append cannot change it (PATCH /catalog/datasets/%s {\"primary_key\": [...]})",
+                          c->dataset, c->dataset);
+    size_t i;
+    json_t *k;
+    json_array_foreach(pk, i, k) {
+        const char *name = json_string_value(k);
+        int found = 0;
+        for (size_t j = 0; name && j < c->n_cols && !found; j++) found = !strcmp(c->cols[j].name, name);
+        if (!found)
+            return lh_err_set(err, LH_EINVAL, "unknown_column", "primary key column \"%s\" is not a column of the "
+                              "data for dataset \"%s\"", name ? name : "?", c->dataset);
+    }
+    lh_buf sql = LH_BUF_INIT;
+    lh_buf_puts(&sql, "SELECT * FROM read_parquet(");
+    lh_sql_quote_literal(&sql, c->parquet_path);
+    lh_buf_puts(&sql, ")");
+    int rc = lh_catalog_check_keys(cat, sql.data, pk, c->dataset, err);
+    if (!rc && appending && lh_dataset_n_files(cur)) {
+        /* the new keys against the dataset's current ones */
+        lh_buf keys = LH_BUF_INIT;
+        json_array_foreach(pk, i, k) {
+            if (i) lh_buf_puts(&keys, ", ");
+            lh_sql_quote_ident(&keys, json_string_value(k));
+        }
+        lh_buf_reset(&sql);
+        lh_buf_printf(&sql, "SELECT %s FROM read_parquet(", keys.data);
+        lh_sql_quote_literal(&sql, c->parquet_path);
+        lh_buf_printf(&sql, ") UNION ALL SELECT %s FROM (", keys.data);
+        rc = lh_catalog_dataset_sql(cat, cur, &sql, err);
+        lh_buf_puts(&sql, ")");
+        /* ...and against keys deleted since the last compaction: their
+         * tombstones would hide an appended base row */
+        for (size_t f = 0; !rc && f < lh_dataset_n_files(cur); f++) {
+            if (!lh_dataset_file_is_delta(cur, f)) continue;
+            lh_buf path = LH_BUF_INIT;
+            rc = lh_catalog_file_path(cat, cur, f, &path, err);
+            lh_buf_printf(&sql, " UNION ALL SELECT %s FROM read_parquet(", keys.data);
+            lh_sql_quote_literal(&sql, path.data ? path.data : "");
+            lh_buf_puts(&sql, ") WHERE _lh_op = 'delete'");
+            lh_buf_free(&path);
+        }
+        if (!rc) rc = lh_catalog_check_keys(cat, sql.data, pk, c->dataset, err);
+        if (rc && err && !strcmp(err->code, "duplicate_key"))
+            lh_err_prefix(err, "the appended rows repeat keys the dataset has, or deleted since its last compaction "
+                          "(change rows with POST /tables/%s/upsert, or compact first)", c->dataset);
+        lh_buf_free(&keys);
+    }
+    lh_buf_free(&sql);
+    if (!rc) *pk_out = json_incref(pk);
+    return rc;
+}
+
 int lh_ingest_commit_parquet(lh_catalog *cat, lh_dataset *cur, const lh_ingest_commit *c, lh_job *job,
                              json_t **result, lh_err *err)
 {
@@ -119,6 +182,9 @@ int lh_ingest_commit_parquet(lh_catalog *cat, lh_dataset *cur, const lh_ingest_c
             lh_warn("ingest %s: sensitivity classification skipped: %s", c->dataset, cerr.msg);
         lh_engine_conn_free(conn);
     }
+    json_t *pk = NULL;
+    rc = check_primary_key(cat, cur, c, live, appending, &pk, err);
+    if (rc) { free(kinds); lh_buf_free(&key); return rc; }
     struct stat st;
     uint64_t parquet_bytes = stat(c->parquet_path, &st) == 0 ? (uint64_t)st.st_size : 0;
     if (job) lh_job_progress(job, "storing", c->rows, -1, -1);
@@ -133,6 +199,12 @@ int lh_ingest_commit_parquet(lh_catalog *cat, lh_dataset *cur, const lh_ingest_c
         json_array_append_new(files, json_pack("{s:s,s:I,s:I}", "key", key.data, "rows", (json_int_t)c->rows, "bytes",
                                                (json_int_t)parquet_bytes));
         json_object_set_new(m, "files", files);
+        if (pk) json_object_set(m, "primary_key", pk);
+        else json_object_del(m, "primary_key");
+        /* with deltas, the merged count is the writer's to give (the
+         * appended keys are new, so they add up) */
+        if (appending && lh_dataset_n_deltas(cur))
+            json_object_set_new(m, "row_count", json_integer(lh_dataset_row_count(cur) + c->rows));
         json_t *cols = manifest_columns(&cr, kinds, live ? json_object_get(cur->manifest, "columns") : NULL);
         json_object_set_new(m, "columns", cols);
         json_object_set_new(m, "sensitivity", json_string(dataset_sensitivity(cols)));
@@ -191,6 +263,7 @@ int lh_ingest_commit_parquet(lh_catalog *cat, lh_dataset *cur, const lh_ingest_c
             lh_warn("ingest %s: could not remove uncommitted object %s: %s", c->dataset, key.data, derr.msg);
     }
     free(kinds);
+    json_decref(pk);
     lh_buf_free(&key);
     return rc;
 }
@@ -230,7 +303,7 @@ int lh_ingest_file(lh_catalog *cat, const lh_ingest_req *req, lh_job *job, json_
             .dataset = req->dataset, .mode = req->mode, .bucket = req->bucket, .actor = req->actor,
             .owner = req->owner, .description = req->description, .tags = req->tags,
             .parquet_path = out_path.data, .rows = cr.rows, .cols = cr.cols, .n_cols = cr.n_cols,
-            .lineage = lin, .header_changes = changes,
+            .lineage = lin, .header_changes = changes, .primary_key = req->primary_key,
         };
         if (job) lh_job_progress(job, "storing", cr.rows, (int64_t)req->bytes, (int64_t)req->bytes);
         rc = lh_ingest_commit_parquet(cat, cur, &ic, job, result, err);

@@ -54,6 +54,13 @@ typedef struct lh_query_req {
     int64_t     limit;       /* rows; > 0 */
     int64_t     timeout_ms;  /* > 0 */
     int64_t     max_bytes;   /* output bytes; > 0 */
+    /* Time travel (0 = now): every dataset the SELECT names is read as it
+     * was at as_of_us (the version current then), or at version
+     * as_of_version. Errors: LH_ENOTFOUND "version_not_found" when a named
+     * dataset has no such version; LH_EINVAL "invalid_parameter" when the
+     * statement is not a SELECT. */
+    int64_t     as_of_us;
+    int64_t     as_of_version;
 } lh_query_req;
 
 /* Check, start and run the query up to its first chunk. Errors:

@@ -16,4 +16,7 @@ struct lh_query_service {
     char           *exports;  /* own/exports: Parquet results, streamed then deleted */
 };
 
+/* The view (or, temp, a connection-local view) that reads ds. */
+int lh_query_view_sql(lh_query_service *q, const lh_dataset *ds, int temp, lh_buf *sql, lh_err *err);
+
 #endif

@@ -16,37 +16,36 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* CREATE OR REPLACE VIEW "name" AS SELECT * FROM read_parquet([...]) */
-static int view_sql(lh_query_service *q, lh_dataset *ds, lh_buf *sql, lh_err *err)
+/* CREATE OR REPLACE [TEMP] VIEW "name" AS <the dataset's SELECT>: its
+ * files, merged on read when it has deltas (catalog/merge_sql.c). */
+int lh_query_view_sql(lh_query_service *q, const lh_dataset *ds, int temp, lh_buf *sql, lh_err *err)
 {
-    lh_buf_puts(sql, "CREATE OR REPLACE VIEW ");
+    lh_buf_puts(sql, temp ? "CREATE OR REPLACE TEMP VIEW " : "CREATE OR REPLACE VIEW ");
     lh_sql_quote_ident(sql, ds->name);
-    size_t n = lh_dataset_n_files(ds);
-    if (n == 0) {
-        /* no files: an empty relation with the dataset's columns */
-        lh_column *cols;
-        size_t nc = lh_dataset_columns(ds, &cols);
-        lh_buf_puts(sql, " AS SELECT ");
-        for (size_t i = 0; i < nc; i++) {
-            lh_buf_printf(sql, "%sNULL::%s AS ", i ? ", " : "", cols[i].type);
-            lh_sql_quote_ident(sql, cols[i].name);
-        }
-        if (nc == 0) lh_buf_puts(sql, "NULL AS empty");
-        lh_buf_puts(sql, " WHERE false");
-        lh_columns_free(cols, nc);
-        return 0;
-    }
-    lh_buf_puts(sql, " AS SELECT * FROM read_parquet([");
-    for (size_t i = 0; i < n; i++) {
-        lh_buf path = LH_BUF_INIT;
-        int rc = lh_catalog_file_path(q->cat, ds, i, &path, err);
-        if (rc) { lh_buf_free(&path); return rc; }
-        if (i) lh_buf_puts(sql, ", ");
-        lh_sql_quote_literal(sql, path.data);
-        lh_buf_free(&path);
-    }
-    lh_buf_puts(sql, "])");
-    return 0;
+    lh_buf_puts(sql, " AS ");
+    return lh_catalog_dataset_sql(q->cat, ds, sql, err);
+}
+
+/* The mutation journal as a view (ADR-012): every event of every batch
+ * under _journal/events/ (the catalog writes a first event when the
+ * journal is new, so the glob always matches). Compaction headers carry no
+ * timestamp and drop out. */
+static int journal_view(lh_query_service *q, const char *abs_root, lh_err *err)
+{
+    lh_buf sql = LH_BUF_INIT, glob = LH_BUF_INIT;
+    lh_buf_printf(&glob, "%s/%sbatch_*.jsonl", abs_root, LH_JOURNAL_PREFIX);
+    lh_buf_puts(&sql, "CREATE OR REPLACE VIEW lakehouse_journal AS SELECT ts_us, make_timestamp(ts_us) AS ts, type, op, "
+                "dataset, \"key\", field, old_value, new_value, actor, source, workspace_id, version, row_count "
+                "FROM read_json(");
+    lh_sql_quote_literal(&sql, glob.data);
+    lh_buf_puts(&sql, ", format = 'newline_delimited', columns = {ts_us: 'BIGINT', type: 'VARCHAR', op: 'VARCHAR', "
+                "dataset: 'VARCHAR', \"key\": 'VARCHAR', field: 'VARCHAR', old_value: 'JSON', new_value: 'JSON', "
+                "actor: 'VARCHAR', source: 'VARCHAR', workspace_id: 'VARCHAR', version: 'BIGINT', row_count: 'BIGINT'}) "
+                "WHERE ts_us IS NOT NULL");
+    int rc = lh_engine_exec(q->ddl, sql.data, err);
+    lh_buf_free(&sql);
+    lh_buf_free(&glob);
+    return rc;
 }
 
 static int apply_view(lh_query_service *q, lh_dataset *ds, lh_err *err)
@@ -58,7 +57,7 @@ static int apply_view(lh_query_service *q, lh_dataset *ds, lh_err *err)
         lh_sql_quote_ident(&sql, ds->name);
         rc = 0;
     } else {
-        rc = view_sql(q, ds, &sql, err);
+        rc = lh_query_view_sql(q, ds, 0, &sql, err);
     }
     if (!rc) {
         pthread_mutex_lock(&q->ddl_mu);
@@ -141,7 +140,18 @@ int lh_query_open(const lh_query_opts *opts, lh_query_service **out, lh_err *err
                 dirs[nd++] = lh_buf_detach(&d);
             }
         }
-        rc = lh_engine_lockdown(q->engine, (const char *const *)dirs, nd, err);
+        /* ...and the primary's journal, for the lakehouse_journal view */
+        const char *proot = lh_objstore_local_root(lh_registry_primary(reg));
+        char pabs[PATH_MAX];
+        if (proot && realpath(proot, pabs)) {
+            dirs = lh_xrealloc(dirs, (nd + 2) * sizeof *dirs);
+            lh_buf d = LH_BUF_INIT;
+            lh_buf_printf(&d, "%s/%s", pabs, LH_JOURNAL_PREFIX);
+            dirs[nd++] = lh_buf_detach(&d);
+            rc = journal_view(q, pabs, err);
+            if (rc) lh_err_prefix(err, "defining the lakehouse_journal view");
+        }
+        if (!rc) rc = lh_engine_lockdown(q->engine, (const char *const *)dirs, nd, err);
         for (size_t i = 0; i < nd; i++) free(dirs[i]);
         free(dirs);
     }

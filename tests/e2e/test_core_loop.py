@@ -282,7 +282,8 @@ class CoreLoop(unittest.TestCase):
             f"COPY (SELECT 1) TO '{self.srv.data_dir}/datasets/sb/evil.csv'",
             "DROP VIEW sb",
             f"SELECT * FROM read_parquet('{self.srv.data_dir}/_catalog/sb/v000000000001.parquet')",
-            f"SELECT * FROM read_text('{self.srv.data_dir}/_journal/events/x')",
+            # the mutation journal is readable (the lakehouse_journal view); other journals are not
+            f"SELECT * FROM read_text('{self.srv.data_dir}/_errors/bucket_errors/x')",
             # staged uploads wait in the scratch area before their commit
             f"SELECT * FROM read_csv('{os.path.realpath(self.srv.data_dir)}/.lakehouse/scratch/staged.csv')",
         ]

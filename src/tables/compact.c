@@ -1,0 +1,205 @@
+/* tables/compact.c — compaction and vacuum.
+ *
+ * Compaction writes the dataset's merged rows (the very SELECT queries
+ * read, catalog/merge_sql.c) into one new base file and commits a version
+ * that lists only it. Nothing is deleted: queries running on the previous
+ * version keep reading its files, the query view swaps to the new version
+ * atomically at the commit, and older versions stay readable for time
+ * travel. A write that commits first makes the compaction's commit fail
+ * with 409 (its file is then removed); a write cannot start meanwhile in
+ * this process (the dataset is claimed).
+ *
+ * Vacuum is what finally deletes: a data object goes once no version
+ * committed within the retention period uses it — it is not in the current
+ * version, and the version that last listed it was superseded more than
+ * retention ago (orphans from interrupted writes: when their object is
+ * older than that). Manifests are kept; time travel to a vacuumed version
+ * then fails with the missing file named.
+ */
+#include "tables/tables_impl.h"
+#include "core/clock.h"
+#include "core/id.h"
+#include "core/log.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int tab_compact_claimed(lh_tables *t, const char *dataset, const lh_tables_actor *who, json_t **result, lh_err *err)
+{
+    *result = NULL;
+    int64_t t0 = lh_mono_us();
+    lh_dataset *cur = lh_catalog_get(t->cat, dataset, err);
+    if (!cur) return LH_ENOTFOUND;
+    size_t n_files = lh_dataset_n_files(cur), n_deltas = lh_dataset_n_deltas(cur);
+    if (n_deltas == 0 && n_files <= 1) {
+        *result = json_pack("{s:s,s:b,s:I,s:I,s:I,s:i}", "dataset", dataset, "compacted", 0, "version",
+                            (json_int_t)cur->version, "rows", (json_int_t)lh_dataset_row_count(cur), "files_before",
+                            (json_int_t)n_files, "deltas_merged", 0);
+        lh_dataset_unref(cur);
+        return 0;
+    }
+    lh_catalog *cat = t->cat;
+    int64_t version = cur->version + 1;
+    char id[LH_UUID_STRLEN];
+    lh_uuid4(id);
+    lh_buf key = LH_BUF_INIT, path = LH_BUF_INIT, sql = LH_BUF_INIT;
+    lh_buf_printf(&key, "%s%s/data/%012" PRId64 "-%s.parquet", LH_DATASETS_PREFIX, dataset, version, id);
+    lh_buf_printf(&path, "%s/compact-%s.parquet", lh_catalog_scratch_dir(cat), id);
+    lh_objstore *store = lh_registry_bucket(lh_catalog_registry(cat), lh_dataset_bucket(cur), err);
+    int rc = store ? 0 : LH_ENOTFOUND;
+    if (!rc) rc = lh_catalog_dataset_sql(cat, cur, &sql, err);
+    lh_engine_conn *c = NULL;
+    int64_t rows = 0;
+    if (!rc) rc = lh_engine_connect(lh_catalog_engine(cat), &c, err);
+    if (!rc) rc = lh_parquet_write(c, sql.data, path.data, &rows, err);
+    lh_engine_conn_free(c);
+    struct stat st;
+    int64_t bytes = !rc && stat(path.data, &st) == 0 ? (int64_t)st.st_size : 0;
+    if (!rc) rc = lh_objstore_put_file(store, key.data, path.data, LH_PUT_CREATE_ONLY, NULL, err);
+    unlink(path.data);
+    int stored = rc == 0;
+    lh_dataset *committed = NULL;
+    if (!rc) {
+        json_t *m = json_deep_copy(cur->manifest);
+        json_object_set_new(m, "files", json_pack("[{s:s,s:I,s:I,s:I}]", "key", key.data, "rows", (json_int_t)rows,
+                                                  "bytes", (json_int_t)bytes, "seq", (json_int_t)version));
+        json_object_del(m, "row_count");
+        json_object_set_new(m, "change", json_pack("{s:s,s:s,s:s,s:I,s:I,s:I}", "kind", "compact", "actor",
+                                                   who && who->actor ? who->actor : "anonymous", "source",
+                                                   who && who->source ? who->source : "api", "files_before",
+                                                   (json_int_t)n_files, "deltas_merged", (json_int_t)n_deltas, "rows",
+                                                   (json_int_t)rows));
+        rc = lh_catalog_commit(cat, dataset, cur->version, m, &committed, err);
+    }
+    if (rc && stored) {
+        lh_err derr;
+        if (lh_objstore_delete(store, key.data, &derr))
+            lh_warn("tables %s: could not remove uncommitted compaction output %s: %s", dataset, key.data, derr.msg);
+    }
+    if (!rc) {
+        double s = (double)(lh_mono_us() - t0) / 1e6;
+        *result = json_pack("{s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:f,s:f}", "dataset", dataset, "compacted", 1, "version",
+                            (json_int_t)committed->version, "rows", (json_int_t)rows, "bytes", (json_int_t)bytes,
+                            "files_before", (json_int_t)n_files, "deltas_merged", (json_int_t)n_deltas, "elapsed_ms",
+                            s * 1000.0, "rows_per_s", s > 0 ? (double)rows / s : 0.0);
+        lh_info("tables: compacted %s into v%" PRId64 " (%" PRId64 " rows, %zu files, %zu deltas merged)", dataset,
+                committed->version, rows, n_files, n_deltas);
+        lh_dataset_unref(committed);
+    }
+    lh_dataset_unref(cur);
+    lh_buf_free(&key);
+    lh_buf_free(&path);
+    lh_buf_free(&sql);
+    return rc;
+}
+
+int lh_tables_compact(lh_tables *t, const char *dataset, const lh_tables_actor *who, json_t **result, lh_err *err)
+{
+    *result = NULL;
+    int rc = lh_dataset_name_validate(dataset, err);
+    if (rc) return rc;
+    if ((rc = tab_claim(t, dataset, err))) return rc;
+    rc = tab_compact_claimed(t, dataset, who, result, err);
+    tab_release(t, dataset);
+    return rc;
+}
+
+/* ---- vacuum ---- */
+
+typedef struct vac_ctx {
+    lh_objstore *store;
+    json_t      *refs;      /* key -> superseded_at_us (0 = in the current version) */
+    int64_t      cutoff_us; /* delete what stopped being used before this */
+    json_t      *deleted;
+    int64_t      bytes, kept;
+    lh_err      *err;
+} vac_ctx;
+
+static int vac_page(void *ctx, const lh_list *l)
+{
+    vac_ctx *v = ctx;
+    for (size_t i = 0; i < l->n_objects; i++) {
+        const char *k = l->objects[i].key;
+        json_t *ref = json_object_get(v->refs, k);
+        int64_t since = ref ? json_integer_value(ref) : l->objects[i].info.mtime_us;
+        if ((ref && since == 0) || since >= v->cutoff_us) { v->kept++; continue; }
+        lh_err e;
+        if (lh_objstore_delete(v->store, k, &e)) {
+            lh_warn("vacuum: could not delete %s: %s", k, e.msg);
+            v->kept++;
+            continue;
+        }
+        json_array_append_new(v->deleted, json_string(k));
+        v->bytes += (int64_t)l->objects[i].info.size;
+    }
+    return 0;
+}
+
+int lh_tables_vacuum(lh_tables *t, const char *dataset, int64_t retention_hours, json_t **result, lh_err *err)
+{
+    *result = NULL;
+    int rc = lh_dataset_name_validate(dataset, err);
+    if (rc) return rc;
+    if (retention_hours < 0) retention_hours = t->retention_hours;
+    lh_dataset *cur = lh_catalog_get(t->cat, dataset, err);
+    if (!cur) return LH_ENOTFOUND;
+    if ((rc = tab_claim(t, dataset, err))) { lh_dataset_unref(cur); return rc; }
+    json_t *versions = NULL;
+    rc = lh_catalog_versions(t->cat, dataset, &versions, err);
+    json_t *refs = json_object();
+    /* oldest first: a file's entry ends as the commit time of the version
+     * after the last one that lists it */
+    size_t nv = json_array_size(versions);
+    for (size_t i = 0; !rc && i < nv; i++) {
+        int64_t v = json_integer_value(json_object_get(json_array_get(versions, i), "version"));
+        lh_dataset *ds;
+        if (lh_catalog_load_version(t->cat, dataset, v, &ds, err)) {
+            /* an unreadable manifest: its files cannot be judged; keep everything */
+            rc = LH_EIO;
+            lh_err_prefix(err, "vacuum of %s stopped, version %" PRId64 " is unreadable", dataset, v);
+            break;
+        }
+        int64_t next_at = 0;
+        if (i + 1 < nv) {
+            lh_dataset *nx;
+            int64_t nvn = json_integer_value(json_object_get(json_array_get(versions, i + 1), "version"));
+            if (lh_catalog_load_version(t->cat, dataset, nvn, &nx, err) == 0) {
+                next_at = json_integer_value(json_object_get(nx->manifest, "committed_at_us"));
+                lh_dataset_unref(nx);
+            } else {
+                next_at = INT64_MAX;  /* unknown: keep */
+            }
+        }
+        for (size_t f = 0; f < lh_dataset_n_files(ds); f++)
+            json_object_set_new(refs, lh_dataset_file_key(ds, f), json_integer(v == cur->version ? 0 : next_at));
+        lh_dataset_unref(ds);
+    }
+    /* the current version's files are never candidates, whatever the order */
+    for (size_t f = 0; !rc && f < lh_dataset_n_files(cur); f++)
+        json_object_set_new(refs, lh_dataset_file_key(cur, f), json_integer(0));
+    vac_ctx v = {.refs = refs, .deleted = json_array(), .err = err,
+                 .cutoff_us = lh_now_us() - retention_hours * 3600LL * 1000000LL};
+    if (!rc) {
+        v.store = lh_registry_bucket(lh_catalog_registry(t->cat), lh_dataset_bucket(cur), err);
+        if (!v.store) rc = LH_ENOTFOUND;
+    }
+    if (!rc) {
+        lh_buf prefix = LH_BUF_INIT;
+        lh_buf_printf(&prefix, "%s%s/", LH_DATASETS_PREFIX, dataset);
+        lh_list_opts o = {.prefix = prefix.data};
+        rc = lh_objstore_list_each(v.store, &o, vac_page, &v, err);
+        lh_buf_free(&prefix);
+    }
+    tab_release(t, dataset);
+    lh_dataset_unref(cur);
+    json_decref(versions);
+    json_decref(refs);
+    if (rc) { json_decref(v.deleted); return rc; }
+    *result = json_pack("{s:s,s:o,s:I,s:I,s:I,s:I}", "dataset", dataset, "deleted", v.deleted, "deleted_count",
+                        (json_int_t)json_array_size(v.deleted), "bytes_freed", (json_int_t)v.bytes, "kept",
+                        (json_int_t)v.kept, "retention_hours", (json_int_t)retention_hours);
+    return 0;
+}

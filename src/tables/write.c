@@ -1,0 +1,326 @@
+/* tables/write.c — one write: staged rows → delta file → commit → journal.
+ *
+ * The order is the commit protocol's. With the typed, key-unique request
+ * rows in {prefix}_new:
+ *
+ *   1. {prefix}_old  = the current merged rows of those keys (semi-join);
+ *   2. {prefix}_delta = the complete new state of each key: an upsert's
+ *      columns that the request left out come from _old, so a delta row
+ *      alone decides its key when read; a delete is the key with NULLs;
+ *   3. the delta is written as Parquet and stored create-only under
+ *      datasets/{name}/delta/ (nothing reads it yet);
+ *   4. the manifest (base files + deltas + this one) is committed against
+ *      the version the rows were read from — a concurrent commit makes
+ *      this fail with 409 and the delta object is deleted again;
+ *   5. field events (old and new value of every changed field) are
+ *      journaled, then the dataset is compacted if it crossed a threshold.
+ *
+ * LH_FAULT_TABLES_CRASH=after_delta makes the process SIGKILL itself
+ * between 3 and 4: the crash test uses it to show the dataset stays at its
+ * previous version and the delta is an orphan.
+ */
+#include "tables/tables_impl.h"
+#include "core/clock.h"
+#include "core/id.h"
+#include "core/log.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void tab_drop_work(lh_engine_conn *c, const char *prefix)
+{
+    static const char *suffix[] = {"in", "new", "old", "delta"};
+    for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+        lh_buf sql = LH_BUF_INIT;
+        lh_buf_printf(&sql, "DROP TABLE IF EXISTS %s_%s", prefix, suffix[i]);
+        lh_err e;
+        if (lh_engine_exec(c, sql.data, &e)) lh_warn("tables: dropping work table %s_%s: %s", prefix, suffix[i], e.msg);
+        lh_buf_free(&sql);
+    }
+}
+
+static int query_int(lh_engine_conn *c, const char *sql, int64_t *out, lh_err *err)
+{
+    lh_buf b = LH_BUF_INIT;
+    int rc = lh_engine_query_text(c, sql, &b, err);
+    *out = rc ? 0 : strtoll(b.data, NULL, 10);
+    lh_buf_free(&b);
+    return rc;
+}
+
+/* Steps 1 and 2: _old and _delta (with _lh_ins marking new keys). */
+static int build_delta(lh_catalog *cat, const tab_write_req *w, int64_t seq, lh_err *err)
+{
+    json_t *pk = lh_dataset_primary_key(w->cur);
+    lh_column *cols;
+    size_t nc = lh_dataset_columns(w->cur, &cols);
+    lh_buf sql = LH_BUF_INIT;
+    lh_buf_printf(&sql, "CREATE TABLE %s_old AS SELECT _lh_m.* FROM (", w->prefix);
+    int rc = lh_catalog_dataset_sql(cat, w->cur, &sql, err);
+    lh_buf_printf(&sql, ") AS _lh_m SEMI JOIN %s_new AS _lh_n ON ", w->prefix);
+    tab_key_join(&sql, pk, "_lh_m", "_lh_n");
+    if (!rc) rc = lh_engine_exec(w->conn, sql.data, err);
+    lh_buf_reset(&sql);
+    lh_buf_printf(&sql, "CREATE TABLE %s_delta AS SELECT ", w->prefix);
+    for (size_t i = 0; i < nc; i++) {
+        const char *src = w->op == TAB_DELETE ? "_lh_o" : "_lh_n";
+        if (i) lh_buf_puts(&sql, ", ");
+        if (tab_is_key(pk, cols[i].name)) {
+            lh_buf_printf(&sql, "%s.", src);
+            lh_sql_quote_ident(&sql, cols[i].name);
+        } else if (w->op == TAB_DELETE) {
+            lh_buf_printf(&sql, "CAST(NULL AS %s)", cols[i].type);
+        } else {
+            lh_buf_printf(&sql, "CASE WHEN _lh_n._lh_s%zu THEN _lh_n.", i);
+            lh_sql_quote_ident(&sql, cols[i].name);
+            lh_buf_puts(&sql, " ELSE _lh_o.");
+            lh_sql_quote_ident(&sql, cols[i].name);
+            lh_buf_puts(&sql, " END");
+        }
+        lh_buf_puts(&sql, " AS ");
+        lh_sql_quote_ident(&sql, cols[i].name);
+    }
+    if (w->op == TAB_DELETE) {
+        /* only keys that exist get a tombstone */
+        lh_buf_printf(&sql, ", %" PRId64 "::BIGINT AS _lh_seq, 'delete' AS _lh_op, false AS _lh_ins FROM %s_old AS _lh_o",
+                      seq, w->prefix);
+    } else {
+        lh_buf_printf(&sql, ", %" PRId64 "::BIGINT AS _lh_seq, 'upsert' AS _lh_op, _lh_o.", seq);
+        lh_sql_quote_ident(&sql, json_string_value(json_array_get(pk, 0)));
+        lh_buf_printf(&sql, " IS NULL AS _lh_ins FROM %s_new AS _lh_n LEFT JOIN %s_old AS _lh_o ON ", w->prefix,
+                      w->prefix);
+        tab_key_join(&sql, pk, "_lh_n", "_lh_o");
+    }
+    if (!rc) rc = lh_engine_exec(w->conn, sql.data, err);
+    lh_buf_free(&sql);
+    lh_columns_free(cols, nc);
+    return rc;
+}
+
+/* Step 5: one event per changed field. */
+static int build_events(lh_catalog *cat, const tab_write_req *w, const lh_dataset *committed, json_t *events,
+                        lh_err *err)
+{
+    json_t *pk = lh_dataset_primary_key(w->cur);
+    lh_column *cols;
+    size_t nc = lh_dataset_columns(w->cur, &cols);
+    /* One join of the delta with the old rows; every row carries a list
+     * of per-field structs that UNNEST turns into one row per event. */
+    lh_buf sql = LH_BUF_INIT;
+    lh_buf_puts(&sql, "SELECT k, op, _lh_u.f.field, _lh_u.f.ov, _lh_u.f.nv FROM (SELECT ");
+    tab_key_text(&sql, pk, "_lh_d");
+    lh_buf_puts(&sql, " AS k, CASE WHEN _lh_d._lh_op = 'delete' THEN 'delete' WHEN _lh_d._lh_ins THEN 'insert' "
+                "ELSE 'update' END AS op, [");
+    for (size_t i = 0; i < nc; i++) {
+        lh_buf o = LH_BUF_INIT, d = LH_BUF_INIT;
+        lh_buf_puts(&o, "_lh_o.");
+        lh_sql_quote_ident(&o, cols[i].name);
+        lh_buf_puts(&d, "_lh_d.");
+        lh_sql_quote_ident(&d, cols[i].name);
+        lh_buf_printf(&sql, "%s{'field': ", i ? ", " : "");
+        lh_sql_quote_literal(&sql, cols[i].name);
+        /* inserts: the fields they set; updates: what changed; deletes:
+         * every field that had a value */
+        lh_buf_printf(&sql, ", 'keep': CASE WHEN _lh_d._lh_op = 'delete' THEN %s IS NOT NULL WHEN _lh_d._lh_ins "
+                      "THEN %s IS NOT NULL ELSE %s IS DISTINCT FROM %s END, 'ov': CAST(to_json(%s) AS VARCHAR), "
+                      "'nv': CASE WHEN _lh_d._lh_op = 'delete' THEN NULL ELSE CAST(to_json(%s) AS VARCHAR) END}",
+                      o.data, d.data, o.data, d.data, o.data, d.data);
+        lh_buf_free(&o);
+        lh_buf_free(&d);
+    }
+    lh_buf_printf(&sql, "] AS fs FROM %s_delta AS _lh_d LEFT JOIN %s_old AS _lh_o ON ", w->prefix, w->prefix);
+    tab_key_join(&sql, pk, "_lh_d", "_lh_o");
+    lh_buf_puts(&sql, ") AS _lh_e, UNNEST(_lh_e.fs) AS _lh_u(f) WHERE _lh_u.f.keep");
+    lh_columns_free(cols, nc);
+
+    char ts[40];
+    int64_t now = lh_now_us();
+    lh_time_format_us(now, ts, sizeof ts);
+    const char *actor = w->who && w->who->actor ? w->who->actor : "anonymous";
+    const char *source = w->who && w->who->source ? w->who->source : "api";
+    const char *ws = w->who ? w->who->workspace_id : NULL;
+    lh_engine_result *res = NULL;
+    int rc = lh_engine_query(w->conn, sql.data, &res, err);
+    lh_buf_free(&sql);
+    lh_buf k = LH_BUF_INIT, op = LH_BUF_INIT, f = LH_BUF_INIT, ov = LH_BUF_INIT, nv = LH_BUF_INIT;
+    while (!rc) {
+        lh_chunk *ch = NULL;
+        rc = lh_result_next(res, &ch, err);
+        if (rc || !ch) break;
+        for (size_t r = 0; r < lh_chunk_rows(ch); r++) {
+            lh_buf_reset(&k); lh_buf_reset(&op); lh_buf_reset(&f); lh_buf_reset(&ov); lh_buf_reset(&nv);
+            lh_chunk_text(ch, 0, r, &k);
+            lh_chunk_text(ch, 1, r, &op);
+            lh_chunk_text(ch, 2, r, &f);
+            int has_ov = lh_chunk_text(ch, 3, r, &ov), has_nv = lh_chunk_text(ch, 4, r, &nv);
+            json_t *o = has_ov ? json_loadb(ov.data, ov.len, JSON_DECODE_ANY, NULL) : NULL;
+            json_t *n = has_nv ? json_loadb(nv.data, nv.len, JSON_DECODE_ANY, NULL) : NULL;
+            json_t *ev = json_pack("{s:s,s:I,s:s,s:s,s:s,s:s%,s:s%,s:o,s:o,s:s,s:s,s:s?,s:I}", "ts", ts, "ts_us",
+                                   (json_int_t)now, "type", "field_changed", "op", op.data ? op.data : "",
+                                   "dataset", committed->name, "key", k.data ? k.data : "", k.len, "field",
+                                   f.data ? f.data : "", f.len, "old_value", o ? o : json_null(), "new_value",
+                                   n ? n : json_null(), "actor", actor, "source", source, "workspace_id", ws,
+                                   "version", (json_int_t)committed->version);
+            if (ev) json_array_append_new(events, ev);
+        }
+        lh_chunk_free(ch);
+    }
+    lh_result_free(res);
+    lh_buf_free(&k); lh_buf_free(&op); lh_buf_free(&f); lh_buf_free(&ov); lh_buf_free(&nv);
+    (void)cat;
+    return rc;
+}
+
+static int64_t delta_bytes(const lh_dataset *ds)
+{
+    int64_t b = 0;
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_object_get(ds->manifest, "files"), i, f)
+        if (!strcmp(json_string_value(json_object_get(f, "kind")) ?: "", "delta"))
+            b += json_integer_value(json_object_get(f, "bytes"));
+    return b;
+}
+
+int tab_write(lh_tables *t, const tab_write_req *w, json_t **result, lh_err *err)
+{
+    *result = NULL;
+    lh_catalog *cat = t->cat;
+    lh_dataset *cur = w->cur;
+    int64_t seq = cur->version + 1;
+    int64_t t0 = lh_mono_us(), t_delta = 0, t_stored = 0, t_committed = 0, t_journaled = 0;
+    int rc = build_delta(cat, w, seq, err);
+    int64_t n_delta = 0, inserted = 0;
+    lh_buf sql = LH_BUF_INIT;
+    if (!rc) {
+        lh_buf_printf(&sql, "SELECT count(*) FROM %s_delta", w->prefix);
+        rc = query_int(w->conn, sql.data, &n_delta, err);
+        lh_buf_reset(&sql);
+        lh_buf_printf(&sql, "SELECT count(*) FROM %s_delta WHERE _lh_ins", w->prefix);
+        if (!rc) rc = query_int(w->conn, sql.data, &inserted, err);
+    }
+    const char *op_name = w->op == TAB_DELETE ? "delete" : "upsert";
+    if (!rc && n_delta == 0) {
+        /* a delete of keys that do not exist: nothing to commit */
+        lh_buf_free(&sql);
+        *result = json_pack("{s:s,s:I,s:s,s:I,s:i,s:i,s:i,s:I,s:I,s:I,s:n,s:i,s:b}", "dataset", cur->name, "version",
+                            (json_int_t)cur->version, "op", op_name, "rows", (json_int_t)w->rows_in, "inserted", 0,
+                            "updated", 0, "deleted", 0, "missing", (json_int_t)w->rows_in, "row_count",
+                            (json_int_t)lh_dataset_row_count(cur), "deltas", (json_int_t)lh_dataset_n_deltas(cur),
+                            "delta", "events", 0, "compacted", 0);
+        return 0;
+    }
+
+    /* step 3: the delta object */
+    char id[LH_UUID_STRLEN];
+    lh_uuid4(id);
+    lh_buf key = LH_BUF_INIT, path = LH_BUF_INIT;
+    lh_buf_printf(&key, "%s%s/%s/%012" PRId64 "-%s.parquet", LH_DATASETS_PREFIX, cur->name, LH_DELTA_DIR, seq, id);
+    lh_buf_printf(&path, "%s/delta-%s.parquet", lh_catalog_scratch_dir(cat), id);
+    lh_column *cols;
+    size_t nc = lh_dataset_columns(cur, &cols);
+    lh_buf_reset(&sql);
+    lh_buf_puts(&sql, "SELECT ");
+    for (size_t i = 0; i < nc; i++) {
+        lh_sql_quote_ident(&sql, cols[i].name);
+        lh_buf_puts(&sql, ", ");
+    }
+    lh_columns_free(cols, nc);
+    lh_buf_printf(&sql, "_lh_seq, _lh_op FROM %s_delta", w->prefix);
+    lh_objstore *store = lh_registry_bucket(lh_catalog_registry(cat), lh_dataset_bucket(cur), err);
+    int stored = 0;
+    if (!rc && !store) rc = LH_ENOTFOUND;
+    if (!rc) rc = lh_parquet_write(w->conn, sql.data, path.data, NULL, err);
+    struct stat st;
+    int64_t bytes = !rc && stat(path.data, &st) == 0 ? (int64_t)st.st_size : 0;
+    if (!rc) rc = lh_objstore_put_file(store, key.data, path.data, LH_PUT_CREATE_ONLY, NULL, err);
+    unlink(path.data);
+    stored = rc == 0;
+    t_delta = t_stored = lh_mono_us();
+    const char *fault = getenv("LH_FAULT_TABLES_CRASH");
+    if (stored && fault && !strcmp(fault, "after_delta")) {
+        lh_warn("tables: LH_FAULT_TABLES_CRASH=after_delta: killing the process before the commit");
+        raise(SIGKILL);
+    }
+
+    /* step 4: the commit */
+    lh_dataset *committed = NULL;
+    int64_t row_count = lh_dataset_row_count(cur) + (w->op == TAB_DELETE ? -n_delta : inserted);
+    if (!rc) {
+        json_t *m = json_deep_copy(cur->manifest);
+        json_t *files = json_object_get(m, "files");
+        json_array_append_new(files, json_pack("{s:s,s:I,s:I,s:s,s:I,s:s}", "key", key.data, "rows",
+                                               (json_int_t)n_delta, "bytes", (json_int_t)bytes, "kind", "delta",
+                                               "seq", (json_int_t)seq, "op", op_name));
+        json_object_set_new(m, "row_count", json_integer(row_count));
+        int64_t now = lh_now_us();
+        char ts[40];
+        lh_time_format_us(now, ts, sizeof ts);
+        json_object_set_new(m, "data_updated_at", json_string(ts));
+        json_object_set_new(m, "data_updated_at_us", json_integer(now));
+        json_object_set_new(m, "change", json_pack("{s:s,s:s,s:s,s:I,s:I,s:I}", "kind", op_name, "actor",
+                                                   w->who && w->who->actor ? w->who->actor : "anonymous", "source",
+                                                   w->who && w->who->source ? w->who->source : "api", "rows",
+                                                   (json_int_t)n_delta, "inserted", (json_int_t)inserted, "updated",
+                                                   (json_int_t)(w->op == TAB_DELETE ? 0 : n_delta - inserted)));
+        rc = lh_catalog_commit(cat, cur->name, cur->version, m, &committed, err);
+    }
+    t_committed = lh_mono_us();
+    if (rc && stored) {
+        lh_err derr;
+        if (lh_objstore_delete(store, key.data, &derr))
+            lh_warn("tables %s: could not remove uncommitted delta %s: %s", cur->name, key.data, derr.msg);
+    }
+
+    /* step 5: the journal, then maybe compaction */
+    json_t *events = json_array();
+    size_t n_events = 0;
+    if (!rc) {
+        lh_err jerr;
+        if (build_events(cat, w, committed, events, &jerr) || lh_catalog_journal_write(cat, events, &jerr))
+            lh_error("tables %s v%" PRId64 ": field events not journaled: %s", cur->name, committed->version, jerr.msg);
+        else
+            n_events = json_array_size(events);
+    }
+    json_decref(events);
+    t_journaled = lh_mono_us();
+    lh_debug("tables %s: %s of %" PRId64 " rows: delta built and stored %.1f ms, committed %.1f ms, %zu events "
+             "journaled %.1f ms", cur->name, op_name, n_delta, (double)(t_stored - t0) / 1000.0,
+             (double)(t_committed - t_stored) / 1000.0, n_events, (double)(t_journaled - t_committed) / 1000.0);
+    (void)t_delta;
+    if (!rc) {
+        int64_t n_deltas = (int64_t)lh_dataset_n_deltas(committed);
+        *result = json_pack("{s:s,s:I,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:{s:s,s:I,s:I},s:I,s:b}", "dataset",
+                            cur->name, "version", (json_int_t)committed->version, "op", op_name, "rows",
+                            (json_int_t)w->rows_in, "inserted", (json_int_t)inserted, "updated",
+                            (json_int_t)(w->op == TAB_DELETE ? 0 : n_delta - inserted), "deleted",
+                            (json_int_t)(w->op == TAB_DELETE ? n_delta : 0), "missing",
+                            (json_int_t)(w->op == TAB_DELETE ? w->rows_in - n_delta : 0), "row_count",
+                            (json_int_t)lh_dataset_row_count(committed), "deltas", (json_int_t)n_deltas, "delta",
+                            "key", key.data, "rows", (json_int_t)n_delta, "bytes", (json_int_t)bytes, "events",
+                            (json_int_t)n_events, "compacted", 0);
+        if ((t->auto_deltas > 0 && n_deltas >= t->auto_deltas) ||
+            (t->auto_bytes > 0 && delta_bytes(committed) >= t->auto_bytes)) {
+            json_t *cres = NULL;
+            lh_err cerr;
+            lh_tables_actor sys = {.actor = "system", .source = "auto_compaction"};
+            if (tab_compact_claimed(t, cur->name, &sys, &cres, &cerr)) {
+                lh_warn("tables %s: automatic compaction failed: %s", cur->name, cerr.msg);
+                json_object_set_new(*result, "compaction_error", json_string(cerr.msg));
+            } else {
+                json_object_set_new(*result, "compacted", json_true());
+                json_object_set_new(*result, "compaction", cres);
+            }
+        }
+        lh_dataset_unref(committed);
+    }
+    lh_buf_free(&sql);
+    lh_buf_free(&key);
+    lh_buf_free(&path);
+    return rc;
+}
