@@ -223,3 +223,7 @@ int lh_vector_force_isa(lh_isa isa, lh_err *err) {
 const char *lh_vector_isa(void) { return g_isa; }
 
 __attribute__((constructor)) static void kernels_init(void) { lh_vector_force_isa(LH_ISA_AUTO, NULL); }
+
+float lh_vec_dot(const float *a, const float *b, size_t dim) { return lh_vk.dot(a, b, dim); }
+float lh_vec_l2sq(const float *a, const float *b, size_t dim) { return lh_vk.l2sq(a, b, dim); }
+int32_t lh_vec_dot_i8(const int8_t *a, const int8_t *b, size_t dim) { return lh_vk.dot_i8(a, b, dim); }
