@@ -366,6 +366,7 @@ static void run_set(const char *label, size_t n, size_t dim, size_t nq, bool clu
 }
 
 int main(int argc, char **argv) {
+    setvbuf(stdout, NULL, _IOLBF, 0);
     bool quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
     size_t n = env_size("LH_BENCH_VECTOR_N", quick ? 10000 : 100000);
     size_t dim = env_size("LH_BENCH_VECTOR_DIM", quick ? 128 : 768);

@@ -121,7 +121,7 @@ static void ctx_init(qctx *c, const lh_hnsw *h) {
     c->h = h;
     c->dot = lh_vk.dot;
     c->l2sq = lh_vk.l2sq;
-    c->doti8 = lh_vk.dot_i8;
+    c->doti8 = lh_vk.dot_i8s;
     if (h->sq) {
         float s2 = h->sq->scale * h->sq->scale;
         c->sgn = h->metric == LH_METRIC_L2 ? 1.0f : -1.0f;
@@ -356,7 +356,7 @@ static inline float node_dist(const lh_hnsw *h, uint32_t a, uint32_t b) {
         memcpy(&xa, pa, 4);
         memcpy(&xb, pb, 4);
         float s2 = h->sq->scale * h->sq->scale;
-        float dot = (float)lh_vk.dot_i8((const int8_t *)(pa + 4), (const int8_t *)(pb + 4), h->dim);
+        float dot = (float)lh_vk.dot_i8s((const int8_t *)(pa + 4), (const int8_t *)(pb + 4), h->dim);
         if (h->metric == LH_METRIC_L2) return xa + xb - 2.0f * s2 * dot;
         return lh_sq8_base(h->sq, NULL, xa) - xb - s2 * dot;
     }

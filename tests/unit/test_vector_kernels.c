@@ -38,6 +38,18 @@ static void check_path(lh_isa isa, const char *name) {
         CHECK_MSG(fabs(dot0 - dot1) <= tol, "%s dot d=%zu: %g vs %g", name, d, dot0, dot1);
         CHECK_MSG(fabs(l20 - l21) <= tol * (1 + l20), "%s l2 d=%zu: %g vs %g", name, d, l20, l21);
         CHECK_MSG(i0 == i1, "%s int8 dot d=%zu: %d vs %d", name, d, i0, i1);
+        /* the SQ8 body: codes in [-127, 127], extremes included */
+        for (size_t i = 0; i < d; i++) {
+            if (x[i] == -128) x[i] = -127;
+            if (y[i] == -128) y[i] = -127;
+        }
+        if (d > 3) x[1] = y[1] = -127, x[2] = 127, y[2] = -127;
+        CHECK(lh_vector_force_isa(LH_ISA_SCALAR, NULL) == 0);
+        int32_t s0 = lh_vec_dot_i8_sq8(x, y, d);
+        CHECK_INT(s0, lh_vec_dot_i8(x, y, d));
+        CHECK(lh_vector_force_isa(isa, NULL) == 0);
+        int32_t s1 = lh_vec_dot_i8_sq8(x, y, d);
+        CHECK_MSG(s0 == s1, "%s sq8 int8 dot d=%zu: %d vs %d", name, d, s0, s1);
         /* and against a double-precision reference */
         double ref = 0;
         for (size_t i = 0; i < d; i++) ref += (double)a[i] * b[i];
