@@ -151,68 +151,81 @@ static int overlap(const uint32_t *a, int na, const uint32_t *truth) {
     return c;
 }
 
-typedef struct sweep {
-    double recall[NEF], p50[NEF], p99[NEF];
-} sweep;
+static double cpu_now(clockid_t id) {
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
 
-static void print_sweep(const char *name, const sweep *s) {
-    printf("  %-14s", name);
-    for (int e = 0; e < NEF; e++) printf(" | ef %3d: R %.4f p50 %6.1f p99 %6.1f us", efs[e], s->recall[e], s->p50[e],
-                                         s->p99[e]);
+/* One contender in the latency sweep. */
+typedef struct contender {
+    const char *name;
+    lh_hnsw    *ours;
+#ifdef LH_HAVE_HNSWLIB
+    hl_index *hl;
+#endif
+    double recall[NEF], p50[NEF], p99[NEF], cpu50[NEF];
+    double *lat, *cpu;
+    long   found;
+} contender;
+
+static void print_sweep(const contender *c) {
+    printf("  %-9s", c->name);
+    for (int e = 0; e < NEF; e++)
+        printf(" | ef %3d: R %.4f p50 %6.1f p99 %6.1f cpu50 %6.1f us", efs[e], c->recall[e], c->p50[e], c->p99[e],
+               c->cpu50[e]);
     printf("\n");
 }
 
-/* Smallest-ef latency reaching recall >= target, or -1. */
-static double p50_at(const sweep *s, double target, int *ef_out) {
+/* Smallest ef reaching recall >= target: its index, or -1. */
+static int ef_at(const contender *c, double target) {
     for (int e = 0; e < NEF; e++)
-        if (s->recall[e] >= target) {
-            *ef_out = efs[e];
-            return s->p50[e];
-        }
-    *ef_out = -1;
+        if (c->recall[e] >= target) return e;
     return -1;
 }
 
-static void sweep_ours(const lh_hnsw *h, const float *qs, size_t nq, size_t dim, const uint32_t *truth, sweep *s) {
-    double *lat = malloc(sizeof(double) * nq);
-    for (int e = 0; e < NEF; e++) {
-        long found = 0;
-        for (size_t q = 0; q < nq; q++) {
-            lh_vhit hits[K];
-            int nh = 0;
-            double t0 = now();
-            lh_hnsw_search(h, qs + q * dim, K, efs[e], NULL, hits, &nh, NULL);
-            lat[q] = (now() - t0) * 1e6;
-            uint32_t l[K];
-            for (int i = 0; i < nh; i++) l[i] = hits[i].label;
-            found += overlap(l, nh, truth + q * K);
-        }
-        s->recall[e] = (double)found / (double)(nq * K);
-        s->p50[e] = pct(lat, nq, 0.50);
-        s->p99[e] = pct(lat, nq, 0.99);
-    }
-    free(lat);
+static int query_one(contender *c, const float *q, int ef, uint32_t *l) {
+#ifdef LH_HAVE_HNSWLIB
+    if (c->hl) return hl_search(c->hl, q, K, ef, l);
+#endif
+    lh_vhit hits[K];
+    int nh = 0;
+    lh_hnsw_search(c->ours, q, K, ef, NULL, hits, &nh, NULL);
+    for (int i = 0; i < nh; i++) l[i] = hits[i].label;
+    return nh;
 }
 
-#ifdef LH_HAVE_HNSWLIB
-static void sweep_hnswlib(hl_index *h, const float *qs, size_t nq, size_t dim, const uint32_t *truth, sweep *s) {
-    double *lat = malloc(sizeof(double) * nq);
-    for (int e = 0; e < NEF; e++) {
-        long found = 0;
-        for (size_t q = 0; q < nq; q++) {
-            uint32_t l[K];
-            double t0 = now();
-            int nh = hl_search(h, qs + q * dim, K, efs[e], l);
-            lat[q] = (now() - t0) * 1e6;
-            found += overlap(l, nh, truth + q * K);
-        }
-        s->recall[e] = (double)found / (double)(nq * K);
-        s->p50[e] = pct(lat, nq, 0.50);
-        s->p99[e] = pct(lat, nq, 0.99);
+/* Every query goes to every contender back to back, so a busy machine
+ * slows them alike; wall latency and the thread's CPU time are both kept
+ * (CPU time is what a loaded machine does not distort). */
+static void sweep_all(contender *cs, int nc, const float *qs, size_t nq, size_t dim, const uint32_t *truth) {
+    for (int i = 0; i < nc; i++) {
+        cs[i].lat = malloc(sizeof(double) * nq);
+        cs[i].cpu = malloc(sizeof(double) * nq);
     }
-    free(lat);
+    for (int e = 0; e < NEF; e++) {
+        for (int i = 0; i < nc; i++) cs[i].found = 0;
+        for (size_t q = 0; q < nq; q++)
+            for (int i = 0; i < nc; i++) {
+                uint32_t l[K];
+                double c0 = cpu_now(CLOCK_THREAD_CPUTIME_ID), t0 = now();
+                int nh = query_one(&cs[i], qs + q * dim, efs[e], l);
+                cs[i].lat[q] = (now() - t0) * 1e6;
+                cs[i].cpu[q] = (cpu_now(CLOCK_THREAD_CPUTIME_ID) - c0) * 1e6;
+                cs[i].found += overlap(l, nh, truth + q * K);
+            }
+        for (int i = 0; i < nc; i++) {
+            cs[i].recall[e] = (double)cs[i].found / (double)(nq * K);
+            cs[i].p50[e] = pct(cs[i].lat, nq, 0.50);
+            cs[i].p99[e] = pct(cs[i].lat, nq, 0.99);
+            cs[i].cpu50[e] = pct(cs[i].cpu, nq, 0.50);
+        }
+    }
+    for (int i = 0; i < nc; i++) {
+        free(cs[i].lat);
+        free(cs[i].cpu);
+    }
 }
-#endif
 
 /* ---- one data set ------------------------------------------------------------------ */
 
@@ -268,39 +281,58 @@ static void run_set(const char *label, size_t n, size_t dim, size_t nq, bool clu
     lh_sq8_free(sq);
 
     const int M = 16, EFC = 80;
-    sweep s_f32, s_sq8;
     lh_hnsw_params p = lh_hnsw_params_default();
     p.m = M;
     p.ef_construction = EFC;
     p.threads = threads;
-
-    lh_hnsw *h = NULL;
     lh_err err = {0};
-    t0 = now();
-    if (lh_hnsw_build(base, n, dim, LH_METRIC_COSINE, &p, &h, &err) != 0) {
-        printf("ours f32 build failed: %s\n", err.msg);
-        exit(1);
+    contender cs[3];
+    int nc = 0;
+    double bw_f32[2], bw_sq8[2], bc_f32[2], bc_sq8[2]; /* wall, cpu */
+    for (int sq8 = 0; sq8 < 2; sq8++) {
+        p.sq8 = sq8;
+        lh_hnsw *h = NULL;
+        double c0 = cpu_now(CLOCK_PROCESS_CPUTIME_ID);
+        t0 = now();
+        if (lh_hnsw_build(base, n, dim, LH_METRIC_COSINE, &p, &h, &err) != 0) {
+            printf("ours build failed: %s\n", err.msg);
+            exit(1);
+        }
+        (sq8 ? bw_sq8 : bw_f32)[0] = now() - t0;
+        (sq8 ? bc_sq8 : bc_f32)[0] = cpu_now(CLOCK_PROCESS_CPUTIME_ID) - c0;
+        cs[nc++] = (contender){.name = sq8 ? "ours sq8" : "ours f32", .ours = h};
     }
-    double b_f32 = now() - t0;
-    size_t mem_f32 = lh_hnsw_memory_bytes(h);
-    sweep_ours(h, qs, nq, dim, truth, &s_f32);
-    lh_hnsw_free(h);
+    lh_hnsw *hf = cs[0].ours, *hs = cs[1].ours;
+    printf("build (m %d, ef_construction %d, %d threads): ours f32 %.1f s (%.1f CPU s), ours sq8 %.1f s (%.1f CPU s)",
+           M, EFC, threads, bw_f32[0], bc_f32[0], bw_sq8[0], bc_sq8[0]);
+#ifdef LH_HAVE_HNSWLIB
+    double c0 = cpu_now(CLOCK_PROCESS_CPUTIME_ID);
+    t0 = now();
+    hl_index *hl = hl_build(base, n, dim, M, EFC, threads);
+    double b_hl = now() - t0, bc_hl = cpu_now(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    cs[nc++] = (contender){.name = "hnswlib", .hl = hl};
+    printf(", hnswlib %.1f s (%.1f CPU s)\n  build ratio to hnswlib: f32 %.2fx wall %.2fx CPU, sq8 %.2fx wall %.2fx CPU\n",
+           b_hl, bc_hl, bw_f32[0] / b_hl, bc_f32[0] / bc_hl, bw_sq8[0] / b_hl, bc_sq8[0] / bc_hl);
+#else
+    printf(" (hnswlib not built: install libhnswlib-dev for the comparison)\n");
+#endif
+    (void)bw_f32[1], (void)bc_f32[1], (void)bw_sq8[1], (void)bc_sq8[1];
+    printf("memory: f32 vectors %.0f MB; ours f32 index %.0f MB; ours sq8 index %.0f MB, of which hot (graph + codes) "
+           "%.0f MB = %.2fx the f32 index",
+           f32_bytes / 1e6, lh_hnsw_memory_bytes(hf) / 1e6, lh_hnsw_memory_bytes(hs) / 1e6,
+           lh_hnsw_hot_bytes(hs) / 1e6, (double)lh_hnsw_hot_bytes(hs) / (double)lh_hnsw_memory_bytes(hf));
+#ifdef LH_HAVE_HNSWLIB
+    printf("; hnswlib %.0f MB\n", hl_memory(hl) / 1e6);
+#else
+    printf("\n");
+#endif
 
-    p.sq8 = true;
-    t0 = now();
-    if (lh_hnsw_build(base, n, dim, LH_METRIC_COSINE, &p, &h, &err) != 0) {
-        printf("ours sq8 build failed: %s\n", err.msg);
-        exit(1);
-    }
-    double b_sq8 = now() - t0;
-    size_t mem_sq8 = lh_hnsw_memory_bytes(h), hot_sq8 = lh_hnsw_hot_bytes(h);
-    sweep_ours(h, qs, nq, dim, truth, &s_sq8);
-    /* sidecar save / load */
+    /* sidecar save / load of the sq8 index */
     char path[] = "/tmp/lh_bench_vector_XXXXXX";
     int fd = mkstemp(path);
     if (fd >= 0) close(fd);
     t0 = now();
-    int src = lh_hnsw_save(h, path, &err);
+    int src = lh_hnsw_save(hs, path, &err);
     double t_save = now() - t0;
     lh_hnsw *g = NULL;
     t0 = now();
@@ -310,7 +342,7 @@ static void run_set(const char *label, size_t n, size_t dim, size_t nq, bool clu
         lh_vhit hits[K];
         int nh;
         t0 = now();
-        lh_hnsw_search(g, qs, K, 64, NULL, hits, &nh, NULL); /* first query on a fresh mapping */
+        lh_hnsw_search(g, qs, K, 64, NULL, hits, &nh, NULL);
         printf("sidecar (sq8): %.0f MB, save %.2f s, load (mmap + checksum + id check) %.3f s, first query %.2f ms\n",
                (double)lh_hnsw_memory_bytes(g) / 1e6, t_save, t_load, (now() - t0) * 1e3);
         lh_hnsw_free(g);
@@ -318,49 +350,33 @@ static void run_set(const char *label, size_t n, size_t dim, size_t nq, bool clu
         printf("sidecar: %s\n", err.msg);
     }
     unlink(path);
-    lh_hnsw_free(h);
 
-    printf("build (m %d, ef_construction %d, %d threads): ours f32 %.1f s, ours sq8 %.1f s", M, EFC, threads, b_f32,
-           b_sq8);
-#ifdef LH_HAVE_HNSWLIB
-    sweep s_hl;
-    t0 = now();
-    hl_index *hl = hl_build(base, n, dim, M, EFC, threads);
-    double b_hl = now() - t0;
-    size_t mem_hl = hl_memory(hl);
-    sweep_hnswlib(hl, qs, nq, dim, truth, &s_hl);
-    hl_free(hl);
-    printf(", hnswlib %.1f s; ratio f32 %.2fx, sq8 %.2fx of hnswlib\n", b_hl, b_f32 / b_hl, b_sq8 / b_hl);
-#else
-    printf(" (hnswlib not built: install libhnswlib-dev for the comparison)\n");
-#endif
-    printf("memory: f32 vectors %.0f MB; ours f32 index %.0f MB; ours sq8 index %.0f MB of which hot (graph + codes) "
-           "%.0f MB = %.2fx the f32 index",
-           f32_bytes / 1e6, mem_f32 / 1e6, mem_sq8 / 1e6, hot_sq8 / 1e6, (double)hot_sq8 / (double)mem_f32);
-#ifdef LH_HAVE_HNSWLIB
-    printf("; hnswlib %.0f MB\n", mem_hl / 1e6);
-#else
-    printf("\n");
-#endif
-    printf("recall@10 and single-query latency per ef_search:\n");
-    print_sweep("ours f32", &s_f32);
-    print_sweep("ours sq8", &s_sq8);
-#ifdef LH_HAVE_HNSWLIB
-    print_sweep("hnswlib", &s_hl);
-#endif
+    sweep_all(cs, nc, qs, nq, dim, truth);
+    printf("recall@10 and single-query latency per ef_search (wall p50/p99, CPU p50), queries interleaved:\n");
+    for (int i = 0; i < nc; i++) print_sweep(&cs[i]);
     for (int t = 0; t < 2; t++) {
         double target = t == 0 ? 0.99 : 0.95;
-        int e1, e2, e3 = -1;
-        double a = p50_at(&s_f32, target, &e1), b = p50_at(&s_sq8, target, &e2), c = -1;
-#ifdef LH_HAVE_HNSWLIB
-        c = p50_at(&s_hl, target, &e3);
-#endif
-        printf("at recall@10 >= %.2f: ours f32 p50 %.1f us (ef %d), ours sq8 %.1f us (ef %d), hnswlib %.1f us "
-               "(ef %d)",
-               target, a, e1, b, e2, c, e3);
-        if (a > 0 && c > 0 && b > 0) printf("; latency ratio f32 %.2fx, sq8 %.2fx of hnswlib", a / c, b / c);
+        printf("at recall@10 >= %.2f:", target);
+        int eh = nc == 3 ? ef_at(&cs[2], target) : -1;
+        for (int i = 0; i < nc; i++) {
+            int e = ef_at(&cs[i], target);
+            if (e < 0) {
+                printf(" %s never;", cs[i].name);
+                continue;
+            }
+            printf(" %s ef %d p50 %.1f us (CPU %.1f us)", cs[i].name, efs[e], cs[i].p50[e], cs[i].cpu50[e]);
+            if (i < 2 && eh >= 0)
+                printf(" = %.2fx wall, %.2fx CPU of hnswlib", cs[i].p50[e] / cs[2].p50[eh],
+                       cs[i].cpu50[e] / cs[2].cpu50[eh]);
+            printf(";");
+        }
         printf("\n");
     }
+    lh_hnsw_free(hf);
+    lh_hnsw_free(hs);
+#ifdef LH_HAVE_HNSWLIB
+    hl_free(hl);
+#endif
     free(truth);
     free(all);
 }
