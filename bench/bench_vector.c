@@ -36,7 +36,7 @@ void      hl_free(hl_index *h);
 #endif
 
 #define K 10
-static const int efs[] = {10, 16, 24, 32, 48, 64, 96, 128, 192, 256};
+static const int efs[] = {10, 16, 24, 32, 48, 64, 80, 96, 112, 128, 160, 192, 256};
 #define NEF ((int)(sizeof efs / sizeof *efs))
 
 static double now(void) {
