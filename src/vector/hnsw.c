@@ -782,6 +782,7 @@ int lh_hnsw_search(const lh_hnsw *h, const float *q, int k, int ef, const lh_bit
     if (ef < k) ef = k;
     pthread_rwlock_rdlock((pthread_rwlock_t *)&h->rw);
     if (h->count == 0) goto done;
+    if ((size_t)ef > h->count) ef = (int)h->count; /* a huge k or ef costs no more than all nodes */
     bool filter = allow || h->n_deleted;
     int ef_eff = ef;
     bool exact = false;

@@ -300,6 +300,8 @@ static void test_bad_args(void) {
         lh_vhit many[100];
         CHECK(lh_hnsw_search(h, g_q, 100, 0, NULL, many, &nh, &e) == 0); /* k > count: all of them */
         CHECK_INT(nh, 20);
+        CHECK(lh_hnsw_search(h, g_q, 4, 1 << 30, NULL, hits, &nh, &e) == 0); /* huge ef: capped */
+        CHECK_INT(nh, 4);
         lh_hnsw_free(h);
     }
     free(v);
