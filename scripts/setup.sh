@@ -17,6 +17,7 @@ apt_pkgs=(
   build-essential cmake pkg-config ca-certificates curl python3
   libmicrohttpd-dev libcurl4-openssl-dev libssl-dev libjansson-dev
   libpq-dev libopenblas-dev libutf8proc-dev libxml2-dev postgresql
+  libhnswlib-dev  # header-only; bench_vector's comparison only, never linked into the product
 )
 command -v npm >/dev/null 2>&1 || apt_pkgs+=(npm)
 

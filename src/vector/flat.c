@@ -97,12 +97,11 @@ static float score_f32(const void *p, size_t r) {
 int lh_flat_search(const float *base, size_t n, size_t dim, lh_metric m, const float *q, int k,
                    const lh_bitset *allow, int threads, lh_vhit *out, int *n_out, lh_err *err) {
     *n_out = 0;
-    int rc = lh_vec_check_search(dim, k, q, err);
+    int rc = lh_vec_check_search(dim, k, q, m, err);
     if (rc) return rc;
     if (n && !base) return lh_err_set(err, LH_EINVAL, "bad_vector", "flat search over %zu rows without data", n);
     float *qn = NULL;
     if (m == LH_METRIC_COSINE) {
-        if ((rc = lh_vec_check(q, dim, m, err))) return rc;
         if (!(qn = malloc(dim * sizeof *qn))) return lh_err_set(err, LH_ENOMEM, "out_of_memory", "no memory for the query");
         memcpy(qn, q, dim * sizeof *qn);
         lh_vec_normalize(qn, dim);
@@ -129,9 +128,8 @@ int lh_sq8_flat_search(const lh_sq8 *sq, const int8_t *codes, const float *aux, 
                        int k, const lh_bitset *allow, int threads, lh_vhit *out, int *n_out, lh_err *err) {
     *n_out = 0;
     if (!sq) return lh_err_set(err, LH_EINVAL, "bad_quantizer", "SQ8 search without a trained quantizer");
-    int rc = lh_vec_check_search(sq->dim, k, q, err);
+    int rc = lh_vec_check_search(sq->dim, k, q, sq->metric, err);
     if (rc) return rc;
-    if ((rc = lh_vec_check(q, sq->dim, sq->metric, err))) return rc;
     if (n && (!codes || !aux)) return lh_err_set(err, LH_EINVAL, "bad_vector", "SQ8 search over %zu rows without codes", n);
     int8_t *buf = malloc(sq->dim);
     if (!buf) return lh_err_set(err, LH_ENOMEM, "out_of_memory", "no memory for the query");

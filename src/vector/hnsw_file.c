@@ -252,6 +252,10 @@ int lh_hnsw_load(const char *path, lh_hnsw **out, lh_err *err) {
         close(fd);
         return lh_err_set(err, LH_EIO, "io_error", "cannot stat %s: %s", path, strerror(errno));
     }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return bad(err, path, "not a regular file");
+    }
     if (st.st_size < HDR_BYTES) {
         close(fd);
         return bad(err, path, "file is shorter than the header (truncated)");

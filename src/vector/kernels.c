@@ -132,6 +132,37 @@ AVX2 static int32_t dot_i8_avx2(const int8_t *a, const int8_t *b, size_t d) {
     return r;
 }
 
+/* Codes in [-127, 127] only (what SQ8 produces): |a| as unsigned bytes
+ * times b with a's sign moved onto it, pairwise-summed by maddubs into
+ * int16 (at most 2 * 127 * 127 = 32258, no saturation), then to int32.
+ * Half the instructions of the widening body. */
+AVX2 static int32_t dot_i8s_avx2(const int8_t *a, const int8_t *b, size_t d) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+    size_t i = 0;
+    for (; i + 64 <= d; i += 64) {
+        __m256i a0 = _mm256_loadu_si256((const __m256i *)(a + i)), b0 = _mm256_loadu_si256((const __m256i *)(b + i));
+        __m256i a1 = _mm256_loadu_si256((const __m256i *)(a + i + 32));
+        __m256i b1 = _mm256_loadu_si256((const __m256i *)(b + i + 32));
+        __m256i p0 = _mm256_maddubs_epi16(_mm256_abs_epi8(a0), _mm256_sign_epi8(b0, a0));
+        __m256i p1 = _mm256_maddubs_epi16(_mm256_abs_epi8(a1), _mm256_sign_epi8(b1, a1));
+        s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(p0, ones));
+        s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(p1, ones));
+    }
+    for (; i + 32 <= d; i += 32) {
+        __m256i a0 = _mm256_loadu_si256((const __m256i *)(a + i)), b0 = _mm256_loadu_si256((const __m256i *)(b + i));
+        __m256i p0 = _mm256_maddubs_epi16(_mm256_abs_epi8(a0), _mm256_sign_epi8(b0, a0));
+        s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(p0, ones));
+    }
+    __m256i s = _mm256_add_epi32(s0, s1);
+    __m128i x = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+    x = _mm_add_epi32(x, _mm_shuffle_epi32(x, 0x4e));
+    x = _mm_add_epi32(x, _mm_shuffle_epi32(x, 0xb1));
+    int32_t r = _mm_cvtsi128_si32(x);
+    for (; i < d; i++) r += (int32_t)a[i] * (int32_t)b[i];
+    return r;
+}
+
 /* ---- AVX-512 F + BW ----------------------------------------------------- */
 
 #define AVX512 __attribute__((target("avx512f,avx512bw")))
@@ -184,13 +215,29 @@ AVX512 static int32_t dot_i8_avx512(const int8_t *a, const int8_t *b, size_t d) 
     return r;
 }
 
+AVX512 static int32_t dot_i8s_avx512(const int8_t *a, const int8_t *b, size_t d) {
+    const __m512i ones = _mm512_set1_epi16(1), zero = _mm512_setzero_si512();
+    __m512i s0 = _mm512_setzero_si512();
+    size_t i = 0;
+    for (; i + 64 <= d; i += 64) {
+        __m512i a0 = _mm512_loadu_si512(a + i), b0 = _mm512_loadu_si512(b + i);
+        __mmask64 neg = _mm512_movepi8_mask(a0);
+        __m512i sb = _mm512_mask_sub_epi8(b0, neg, zero, b0); /* b with a's sign */
+        __m512i p0 = _mm512_maddubs_epi16(_mm512_abs_epi8(a0), sb);
+        s0 = _mm512_add_epi32(s0, _mm512_madd_epi16(p0, ones));
+    }
+    int32_t r = _mm512_reduce_add_epi32(s0);
+    for (; i < d; i++) r += (int32_t)a[i] * (int32_t)b[i];
+    return r;
+}
+
 /* ---- dispatch ----------------------------------------------------------- */
 
-static const lh_vkern k_scalar = {dot_scalar, l2sq_scalar, dot_i8_scalar};
-static const lh_vkern k_avx2 = {dot_avx2, l2sq_avx2, dot_i8_avx2};
-static const lh_vkern k_avx512 = {dot_avx512, l2sq_avx512, dot_i8_avx512};
+static const lh_vkern k_scalar = {dot_scalar, l2sq_scalar, dot_i8_scalar, dot_i8_scalar};
+static const lh_vkern k_avx2 = {dot_avx2, l2sq_avx2, dot_i8_avx2, dot_i8s_avx2};
+static const lh_vkern k_avx512 = {dot_avx512, l2sq_avx512, dot_i8_avx512, dot_i8s_avx512};
 
-lh_vkern lh_vk = {dot_scalar, l2sq_scalar, dot_i8_scalar};
+lh_vkern lh_vk = {dot_scalar, l2sq_scalar, dot_i8_scalar, dot_i8_scalar};
 static const char *g_isa = "scalar";
 
 bool lh_vector_isa_supported(lh_isa isa) {
@@ -223,3 +270,8 @@ int lh_vector_force_isa(lh_isa isa, lh_err *err) {
 const char *lh_vector_isa(void) { return g_isa; }
 
 __attribute__((constructor)) static void kernels_init(void) { lh_vector_force_isa(LH_ISA_AUTO, NULL); }
+
+float lh_vec_dot(const float *a, const float *b, size_t dim) { return lh_vk.dot(a, b, dim); }
+float lh_vec_l2sq(const float *a, const float *b, size_t dim) { return lh_vk.l2sq(a, b, dim); }
+int32_t lh_vec_dot_i8(const int8_t *a, const int8_t *b, size_t dim) { return lh_vk.dot_i8(a, b, dim); }
+int32_t lh_vec_dot_i8_sq8(const int8_t *a, const int8_t *b, size_t dim) { return lh_vk.dot_i8s(a, b, dim); }

@@ -33,29 +33,27 @@ const char *lh_metric_name(lh_metric m) {
 int lh_vec_check(const float *v, size_t dim, lh_metric m, lh_err *err) {
     if (dim == 0) return lh_err_set(err, LH_EINVAL, "bad_dimension", "vector dimension must be at least 1");
     if (!v) return lh_err_set(err, LH_EINVAL, "bad_vector", "vector is missing");
-    double ss = 0;
-    for (size_t i = 0; i < dim; i++) {
+    /* Fast path: one SIMD pass. A NaN or infinity anywhere makes the sum of
+     * squares non-finite, so only a bad vector pays for the slow scan that
+     * finds the component to name. */
+    float ss = lh_vk.dot(v, v, dim);
+    if (isfinite(ss) && (ss > 0 || m != LH_METRIC_COSINE)) return 0;
+    for (size_t i = 0; i < dim; i++)
         if (!isfinite(v[i]))
             return lh_err_set(err, LH_EINVAL, "bad_vector",
                               "vector component %zu is %s; every component must be a finite number", i,
                               isnan(v[i]) ? "NaN" : "infinite");
-        ss += (double)v[i] * v[i];
-    }
-    if (m == LH_METRIC_COSINE && !(ss > 0))
-        return lh_err_set(err, LH_EINVAL, "bad_vector", "an all-zero vector has no direction for cosine distance");
     if (!isfinite(ss))
         return lh_err_set(err, LH_EINVAL, "bad_vector", "vector norm overflows a float; scale it down");
-    return 0;
+    return lh_err_set(err, LH_EINVAL, "bad_vector", "an all-zero vector has no direction for cosine distance");
 }
 
 float lh_vec_normalize(float *v, size_t dim) {
-    double ss = 0;
-    for (size_t i = 0; i < dim; i++) ss += (double)v[i] * v[i];
-    if (!(ss > 0)) return 0;
-    double norm = sqrt(ss);
-    float inv = (float)(1.0 / norm);
+    float ss = lh_vk.dot(v, v, dim);
+    if (!(ss > 0) || !isfinite(ss)) return 0;
+    float norm = sqrtf(ss), inv = 1.0f / norm;
     for (size_t i = 0; i < dim; i++) v[i] *= inv;
-    return (float)norm;
+    return norm;
 }
 
 float lh_vec_distance(lh_metric m, const float *a, const float *b, size_t dim) {
@@ -67,10 +65,10 @@ float lh_vec_distance(lh_metric m, const float *a, const float *b, size_t dim) {
     return 0;
 }
 
-int lh_vec_check_search(size_t dim, int k, const float *q, lh_err *err) {
+int lh_vec_check_search(size_t dim, int k, const float *q, lh_metric m, lh_err *err) {
     if (dim == 0) return lh_err_set(err, LH_EINVAL, "bad_dimension", "vector dimension must be at least 1");
     if (k <= 0) return lh_err_set(err, LH_EINVAL, "bad_k", "k must be at least 1 (got %d)", k);
-    return lh_vec_check(q, dim, LH_METRIC_IP, err);
+    return lh_vec_check(q, dim, m, err);
 }
 
 static int hit_cmp(const void *a, const void *b) {

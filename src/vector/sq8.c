@@ -152,7 +152,7 @@ void lh_sq8_encode_query(const lh_sq8 *q, const float *v, int8_t *codes_buf, lh_
 
 float lh_sq8_distance(const lh_sq8 *q, const lh_sq8_query *qq, const int8_t *codes, float aux) {
     float s2 = q->scale * q->scale;
-    float dot = (float)lh_vk.dot_i8(qq->codes, codes, q->dim);
+    float dot = (float)lh_vk.dot_i8s(qq->codes, codes, q->dim);
     if (q->metric == LH_METRIC_L2) return qq->base + aux - 2.0f * s2 * dot;
     return qq->base - aux - s2 * dot;
 }

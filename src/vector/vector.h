@@ -58,6 +58,9 @@ typedef enum {
 float   lh_vec_dot(const float *a, const float *b, size_t dim);
 float   lh_vec_l2sq(const float *a, const float *b, size_t dim);
 int32_t lh_vec_dot_i8(const int8_t *a, const int8_t *b, size_t dim);
+/* The same for SQ8 codes, which stay in [-127, 127]: a faster body that is
+ * exact in that range (and undefined for -128). */
+int32_t lh_vec_dot_i8_sq8(const int8_t *a, const int8_t *b, size_t dim);
 /* Distance of the given metric between two vectors. For cosine both must
  * already be L2-normalised (this is 1 - dot). */
 float lh_vec_distance(lh_metric m, const float *a, const float *b, size_t dim);

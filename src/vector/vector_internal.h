@@ -13,6 +13,7 @@ typedef struct lh_vkern {
     float   (*dot)(const float *, const float *, size_t);
     float   (*l2sq)(const float *, const float *, size_t);
     int32_t (*dot_i8)(const int8_t *, const int8_t *, size_t);
+    int32_t (*dot_i8s)(const int8_t *, const int8_t *, size_t); /* codes in [-127, 127] */
 } lh_vkern;
 extern lh_vkern lh_vk;
 
@@ -71,7 +72,7 @@ struct lh_sq8 {
 float lh_sq8_base(const lh_sq8 *q, const int8_t *codes, float aux);
 
 /* Validate k/dim/query common to the searches. */
-int lh_vec_check_search(size_t dim, int k, const float *q, lh_err *err);
+int lh_vec_check_search(size_t dim, int k, const float *q, lh_metric m, lh_err *err);
 
 /* Run fn(arg, t) for t in [0, threads) on threads, the caller taking t=0. */
 int lh_vec_parallel(int threads, void (*fn)(void *arg, int t), void *arg, lh_err *err);
