@@ -1,6 +1,7 @@
 /* storage/registry.c — bucket registry and rescue fallback (see registry.h). */
 #include "storage/registry.h"
 #include "storage/objstore_impl.h"
+#include "storage/s3.h"
 #include "core/clock.h"
 #include "core/log.h"
 
@@ -60,7 +61,7 @@ static lh_objstore *dead_new(const char *name, const char *reason)
     dead_store *d = lh_xcalloc(1, sizeof *d);
     d->base.ops = &DEAD_OPS;
     d->base.name = lh_xstrdup(name);
-    snprintf(d->reason, sizeof d->reason, "%s", reason);
+    snprintf(d->reason, sizeof d->reason, "%.*s", (int)sizeof d->reason - 1, reason);
     return &d->base;
 }
 
@@ -70,15 +71,28 @@ static int open_backend(const lh_bucket_cfg *bc, const lh_secrets *sec, lh_objst
 {
     if (!strcmp(bc->backend, "local"))
         return lh_objstore_local_new(bc->name, bc->root, out, err);
-    /* S3 buckets are validated by configuration but not yet served by this
-     * build: keep them visible and failing with the reason. */
     if (bc->secret_ref[0] && !lh_secrets_has(sec, bc->secret_ref))
         return lh_err_set(err, LH_EINVAL, "secret_ref_unknown",
                           "bucket \"%s\" names secret_ref \"%s\", which the secrets file does not define",
                           bc->name, bc->secret_ref);
-    *out = dead_new(bc->name, "the s3 backend is not available in this build");
-    lh_warn("bucket %s: backend s3 is not available in this build; the bucket will report unavailable",
-            bc->name);
+    const char *ref = bc->secret_ref;
+    lh_s3_opts o = {
+        .name = bc->name, .endpoint = bc->endpoint, .bucket = bc->bucket, .region = bc->region,
+        .virtual_host = !strcmp(bc->addressing, "virtual"), .secret_ref = ref,
+        .access_key = ref[0] ? lh_secrets_get(sec, ref, "access_key_id") : NULL,
+        .secret_key = ref[0] ? lh_secrets_get(sec, ref, "secret_access_key") : NULL,
+        .session_token = ref[0] ? lh_secrets_get(sec, ref, "session_token") : NULL,
+        .multipart_threshold = (uint64_t)bc->multipart_threshold, .part_size = (uint64_t)bc->part_size,
+        .parallel_parts = (int)bc->parallel_parts, .max_retries = (int)bc->max_retries,
+        .timeout_ms = bc->timeout_ms, .retry_budget_ms = bc->retry_budget_ms,
+        .create_mode = !strcmp(bc->conditional_create, "lock") ? LH_S3_CREATE_LOCK : LH_S3_CREATE_AUTO,
+    };
+    lh_err e;
+    if (lh_objstore_s3_new(&o, out, &e) == 0) return 0;
+    /* Keep the bucket visible and failing with the reason: one bad tenant
+     * entry must not stop the server. */
+    *out = dead_new(bc->name, e.msg);
+    lh_warn("bucket %s: %s; the bucket will report unavailable", bc->name, e.msg);
     return 0;
 }
 
