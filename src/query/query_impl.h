@@ -16,4 +16,7 @@ struct lh_query_service {
     char           *exports;  /* own/exports: Parquet results, streamed then deleted */
 };
 
+/* Re-fetch cached copies of S3 files that the views name (service.c). */
+void lh_query_ensure_files(lh_query_service *q);
+
 #endif

@@ -38,7 +38,9 @@
  * are left behind to be billed.
  *
  * Create-only puts (the catalog's commit) are single PUTs with
- * If-None-Match: * (412 → LH_EEXIST). At open we ask the server whether it
+ * If-None-Match: * (412 → LH_EEXIST) — up to multipart_threshold; a larger
+ * create-only object (a big data file, whose name is unique anyway) is
+ * checked with HEAD before its multipart upload starts. At open we ask the server whether it
  * honours that (create a probe object twice); if not, we log it and use a
  * lock object instead: write .lakehouse/locks/KEY holding a random token,
  * read it back, and only if it is still ours check that KEY is absent, put
@@ -71,7 +73,6 @@
 #include <unistd.h>
 
 #define READ_CHUNK       (16u << 20)
-#define SINGLE_PUT_MAX   (5ull << 30)      /* S3's limit for one PUT */
 #define MAX_PARTS        10000
 #define BACKOFF_BASE_MS  100
 #define BACKOFF_CAP_MS   5000
@@ -783,6 +784,17 @@ static void join_job(s3_writer *w, part_job *j)
 
 static int start_multipart(s3_writer *w, lh_err *err)
 {
+    if (w->create_only) {
+        /* Too big for one conditional PUT: check first. Not atomic against
+         * a concurrent creator — data objects have unique names; the
+         * catalog's manifests, which need atomicity, are small. */
+        lh_obj_info tmp;
+        int hrc = s3_head(&w->s->base, w->key, &tmp, err);
+        if (hrc == 0)
+            return lh_err_set(err, LH_EEXIST, "object_exists", "object \"%s\" already exists in bucket \"%s\"",
+                              w->key, w->s->base.name);
+        if (hrc != LH_ENOTFOUND) return hrc;
+    }
     s3_call c = {.op = "put", .method = "POST", .key = w->key, .query = "uploads="};
     int rc = perform(w->s, &c, err);
     if (!rc) {
@@ -867,11 +879,8 @@ static int w_write(lh_obj_writer *ow, const void *data, size_t n, lh_err *err)
         if (err) *err = w->fail;
         return w->failed;
     }
-    if (w->create_only && w->total + n > SINGLE_PUT_MAX)
-        return lh_err_set(err, LH_ETOOBIG, "object_too_large", "a create-only object is one PUT, at most 5 GiB");
     lh_buf_append(&w->buf, data, n);
     w->total += n;
-    if (w->create_only) return 0;
     int rc = 0;
     if (!w->upload_id && w->buf.len > w->s->threshold) rc = start_multipart(w, err);
     while (!rc && w->upload_id && w->buf.len >= w->s->part_size) rc = ship_part(w, (size_t)w->s->part_size, err);
