@@ -177,6 +177,16 @@ static size_t on_upload(char *p, size_t sz, size_t n, void *ud)
     return want;
 }
 
+/* curl rewinds the body when it resends on a fresh connection (a pooled
+ * keep-alive connection the server had closed). */
+static int on_seek(void *ud, curl_off_t offset, int origin)
+{
+    s3_call *c = ud;
+    if (origin != SEEK_SET || offset < 0 || (uint64_t)offset > c->body_len) return CURL_SEEKFUNC_FAIL;
+    c->sent = (size_t)offset;
+    return CURL_SEEKFUNC_OK;
+}
+
 static void copy_header_value(char *dst, size_t cap, const char *v, size_t n)
 {
     while (n && (*v == ' ' || *v == '\t')) { v++; n--; }
@@ -327,6 +337,8 @@ static CURLcode attempt(s3_store *s, s3_call *c, char *curl_msg, size_t msgcap)
         curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
         curl_easy_setopt(h, CURLOPT_READFUNCTION, on_upload);
         curl_easy_setopt(h, CURLOPT_READDATA, c);
+        curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, on_seek);
+        curl_easy_setopt(h, CURLOPT_SEEKDATA, c);
         curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)c->body_len);
     } else if (!strcmp(c->method, "POST")) {
         curl_easy_setopt(h, CURLOPT_POST, 1L);
@@ -353,7 +365,7 @@ static int retriable_curl(CURLcode cc)
     switch (cc) {
     case CURLE_COULDNT_CONNECT: case CURLE_COULDNT_RESOLVE_HOST: case CURLE_OPERATION_TIMEDOUT:
     case CURLE_SEND_ERROR: case CURLE_RECV_ERROR: case CURLE_GOT_NOTHING: case CURLE_PARTIAL_FILE:
-    case CURLE_SSL_CONNECT_ERROR: case CURLE_HTTP2: case CURLE_HTTP2_STREAM:
+    case CURLE_SSL_CONNECT_ERROR: case CURLE_HTTP2: case CURLE_HTTP2_STREAM: case CURLE_SEND_FAIL_REWIND:
         return 1;
     default:
         return 0;

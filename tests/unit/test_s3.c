@@ -14,6 +14,7 @@
 #include "core/id.h"
 #include "testing.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -339,12 +340,91 @@ static void test_unreachable_is_bounded(void)
     lh_objstore_free(s);
 }
 
+/* ---- retry rules, against a server that fails on purpose ---- */
+
+static uint64_t seen(lh_objstore *s, const char *key)
+{
+    char k[128];
+    snprintf(k, sizeof k, "count/%s", key);
+    lh_obj_info info = {0};
+    lh_err e;
+    lh_objstore_head(s, k, &info, &e);
+    return info.size;
+}
+
+static void test_retries(void)
+{
+    int fds[2];
+    if (pipe(fds) != 0) { CHECK(0); return; }
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fds[1], 1);
+        close(fds[0]);
+        const char *src = getenv("LH_SOURCE_DIR");
+        char script[1024];
+        snprintf(script, sizeof script, "%s/tests/tools/flaky_s3.py", src ? src : ".");
+        execlp("python3", "python3", script, (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    char port[16] = "";
+    FILE *f = fdopen(fds[0], "r");
+    if (!f || !fgets(port, sizeof port, f)) {
+        CHECK_MSG(0, "flaky server did not start");
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        return;
+    }
+    port[strcspn(port, "\n")] = '\0';
+    char ep[64];
+    snprintf(ep, sizeof ep, "http://127.0.0.1:%s", port);
+    lh_s3_opts o = {.name = "flaky", .endpoint = ep, .bucket = "b", .access_key = "a", .secret_key = "s",
+                    .max_retries = 3, .timeout_ms = 2000, .retry_budget_ms = 5000, .create_mode = LH_S3_CREATE_LOCK};
+    lh_objstore *s;
+    lh_err e;
+    CHECK_INT(lh_objstore_s3_new(&o, &s, &e), 0);
+    /* 503 then 429 then success: retried, and the third answer wins */
+    lh_obj_info info;
+    CHECK_INT(lh_objstore_put(s, "flaky-put", "x", 1, 0, &info, &e), 0);
+    CHECK_STR(info.etag, "\"attempt-3\"");
+    CHECK_INT(seen(s, "flaky-put"), 3);
+    /* 4xx: never retried */
+    CHECK_INT(lh_objstore_put(s, "bad400", "x", 1, 0, NULL, &e), LH_EINVAL);
+    CHECK_STR(e.code, "s3_request_refused");
+    CHECK(strstr(e.msg, "InvalidArgument") != NULL);
+    CHECK_INT(seen(s, "bad400"), 1);
+    /* 503 for ever: 1 + max_retries attempts, then a clear 503 naming S3's code */
+    CHECK_INT(lh_objstore_put(s, "fail503", "x", 1, 0, NULL, &e), LH_EUNAVAIL);
+    CHECK_STR(e.code, "bucket_unavailable");
+    CHECK(strstr(e.msg, "SlowDown") != NULL && strstr(e.msg, "request id req-4") != NULL);
+    CHECK(strstr(e.msg, "4 attempts") != NULL);
+    CHECK_INT(seen(s, "fail503"), 4);
+    /* connection reset without an answer: retried too */
+    CHECK_INT(lh_objstore_put(s, "reset", "x", 1, 0, NULL, &e), LH_EUNAVAIL);
+    /* 1 + max_retries attempts; curl itself may resend once on a reused connection */
+    CHECK(seen(s, "reset") >= 4 && seen(s, "reset") <= 8);
+    lh_objstore_free(s);
+    /* the retry budget bounds the total time even with many retries allowed */
+    o.max_retries = 20;
+    o.retry_budget_ms = 300;
+    CHECK_INT(lh_objstore_s3_new(&o, &s, &e), 0);
+    int64_t t0 = lh_mono_us();
+    CHECK_INT(lh_objstore_put(s, "fail503-budget", "x", 1, 0, NULL, &e), LH_EUNAVAIL);
+    CHECK((lh_mono_us() - t0) / 1000 < 2000);
+    CHECK(seen(s, "fail503-budget") < 21);
+    lh_objstore_free(s);
+    fclose(f);
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+}
+
 int main(void)
 {
     RUN(test_xml_hostile);
     RUN(test_urls);
     RUN(test_open_refuses_missing_credentials);
     RUN(test_unreachable_is_bounded);
+    RUN(test_retries);
 
     const char *ep = getenv("S3_ENDPOINT");
     int started = 0;
