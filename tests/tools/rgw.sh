@@ -9,6 +9,7 @@
 # cephx off between the daemons (they only listen on 127.0.0.1), while RGW
 # itself enforces S3 SigV4 for clients. Everything lives under DIR, and stop
 # kills the three daemons by the PIDs they wrote there, then removes DIR.
+# RGW_MEMSTORE_BYTES (default 1 GiB) caps the OSD's RAM store (benchmarks raise it).
 # Needs Debian's radosgw, ceph-mon and ceph-osd (tests/tools/setup-test-deps.sh).
 set -euo pipefail
 
@@ -63,7 +64,7 @@ mon data = $dir/mon.\$id
 [osd]
 osd data = $dir/osd\$id
 osd objectstore = memstore
-memstore device bytes = 1073741824
+memstore device bytes = ${RGW_MEMSTORE_BYTES:-1073741824}
 osd class dir = /usr/lib/x86_64-linux-gnu/rados-classes
 osd crush update on start = false
 osd class update on start = false
