@@ -106,8 +106,9 @@ class S3(unittest.TestCase):
         self.assertTrue(stats["enabled"])
         self.assertGreaterEqual(stats["fills_on_write"], 2)  # write-through on ingest
         srv.stop()
-        cache = srv.config_path and open(srv.config_path).read().split('cache_dir = "')[1].split('"')[0]
-        shutil.rmtree(cache, ignore_errors=True)
+        cache = f"{self.tmp}/cache-lake-restart-{os.getpid()}"
+        self.assertTrue(os.path.isdir(cache))
+        shutil.rmtree(cache)
         # a new server, new local state, same buckets
         srv2 = self.server(primary_bucket="lake-restart")
         self.assertEqual(self.sql(srv2, "SELECT count(*) FROM people"), [[3]])
