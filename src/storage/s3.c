@@ -317,6 +317,12 @@ static CURLcode attempt(s3_store *s, s3_call *c, char *curl_msg, size_t msgcap)
 
     char errbuf[CURL_ERROR_SIZE] = "";
     CURL *h = pool_take(s);
+    if (!h) {
+        curl_slist_free_all(hl);
+        snprintf(curl_msg, msgcap, "out of memory for an HTTP handle");
+        cc = CURLE_OUT_OF_MEMORY;
+        goto out;
+    }
     curl_easy_setopt(h, CURLOPT_URL, url.data);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);

@@ -71,6 +71,8 @@ osd class update on start = false
 [client.rgw]
 rgw frontends = beast endpoint=127.0.0.1:$rgw_port
 rgw data = $dir/rgw
+# virtual-host requests (BUCKET.localhost) name the bucket in the Host header
+rgw dns name = localhost
 keyring = $dir/keyring
 CONF
 }

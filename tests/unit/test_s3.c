@@ -291,6 +291,38 @@ static void test_multipart_streamed(void)
     lh_objstore_free(s);
 }
 
+/* Virtual-host addressing: BUCKET.localhost resolves to loopback (curl
+ * treats *.localhost so) and RGW knows "localhost" as its DNS name. */
+static void test_virtual_host(void)
+{
+    char ep[300];
+    const char *port = strrchr(endpoint, ':');
+    snprintf(ep, sizeof ep, "http://localhost%s", port ? port : "");
+    lh_s3_opts o = {.name = "vh", .endpoint = ep, .bucket = bucket, .virtual_host = 1, .secret_ref = "ci",
+                    .access_key = access_key, .secret_key = secret_key, .max_retries = 1};
+    lh_objstore *s;
+    lh_err e;
+    CHECK_INT(lh_objstore_s3_new(&o, &s, &e), 0);
+    CHECK_INT(lh_objstore_put(s, "vh/key one", "virtual", 7, 0, NULL, &e), 0);
+    lh_buf b = LH_BUF_INIT;
+    CHECK_INT(lh_objstore_get_buf(s, "vh/key one", LH_RANGE_ALL, &b, NULL, &e), 0);
+    CHECK_STR(b.data, "virtual");
+    lh_list l;
+    lh_list_opts lo = {.prefix = "vh/"};
+    CHECK_INT(lh_objstore_list(s, &lo, &l, &e), 0);
+    CHECK_INT(l.n_objects, 1);
+    lh_list_free(&l);
+    lh_buf_free(&b);
+    lh_objstore_free(s);
+    /* and the same object through path-style */
+    lh_objstore *p = open_store(bucket, secret_key, 0, LH_S3_CREATE_AUTO);
+    lh_buf b2 = LH_BUF_INIT;
+    CHECK_INT(lh_objstore_get_buf(p, "vh/key one", LH_RANGE_ALL, &b2, NULL, &e), 0);
+    CHECK_STR(b2.data, "virtual");
+    lh_buf_free(&b2);
+    lh_objstore_free(p);
+}
+
 static void test_wrong_secret(void)
 {
     lh_objstore *s = open_store(bucket, "not-the-secret-at-all", 0, LH_S3_CREATE_AUTO);
@@ -470,6 +502,7 @@ int main(void)
         RUN(test_create_only_conditional);
         RUN(test_create_only_lock);
         RUN(test_multipart_streamed);
+        RUN(test_virtual_host);
         RUN(test_wrong_secret);
         RUN(test_missing_bucket);
     }
