@@ -79,6 +79,17 @@ CONF
 
 osd_up() { ceph osd stat 2>/dev/null | grep -q ' 1 up'; }
 
+# On a failed start, show why before the directory goes away.
+fail() {
+  echo "rgw.sh: $1" >&2
+  local f
+  for f in "$dir"/log/setup.log "$dir"/log/osd.0.log "$dir"/log/client.rgw.log; do
+    [ -f "$f" ] && { echo "--- tail of $f" >&2; tail -n 15 "$f" >&2; }
+  done
+  stop "$dir"
+  return 1
+}
+
 start() {
   dir=${1:-$(mktemp -d /tmp/lh-rgw.XXXXXX)}
   if [ -n "$(ls -A "$dir" 2>/dev/null)" ]; then echo "rgw.sh: $dir is not empty" >&2; return 1; fi
@@ -101,7 +112,9 @@ start() {
   ceph-osd -i "$id" --mkfs --osd-uuid "$uuid" >>"$dir/log/setup.log" 2>&1
   retry 20 ceph osd crush add "osd.$id" 1.0 root=default host=localhost >>"$dir/log/setup.log"
   # On a brand-new monitor the OSD sometimes exits during boot; start it again.
-  for attempt in 1 2 3 4 5; do
+  for attempt in 1 2 3 4 5 6 7 8; do
+    # a dead attempt's pid file would end the next attempt's wait at once
+    rm -f "$dir/run/osd.$id.pid"
     ceph-osd -i "$id" >>"$dir/log/setup.log" 2>&1 || true
     for ((i = 0; i < 40; i++)); do
       osd_up && break 2
@@ -111,7 +124,7 @@ start() {
     done
     echo "rgw.sh: osd start attempt $attempt failed" >>"$dir/log/setup.log"
   done
-  osd_up || { echo "rgw.sh: the OSD did not come up; logs in $dir/log" >&2; stop "$dir"; return 1; }
+  osd_up || { fail "the OSD did not come up"; return 1; }
 
   radosgw -n client.rgw >>"$dir/log/setup.log" 2>&1
   for ((i = 0; i < 240; i++)); do
@@ -119,10 +132,10 @@ start() {
     sleep 0.25
   done
   curl -s -o /dev/null "http://127.0.0.1:$rgw_port/" ||
-    { echo "rgw.sh: radosgw did not answer; logs in $dir/log" >&2; stop "$dir"; return 1; }
+    { fail "radosgw did not answer"; return 1; }
   retry 10 radosgw-admin user create --uid=lakehouse --display-name=lakehouse \
     --access-key="$ACCESS_KEY" --secret-key="$SECRET_KEY" >/dev/null ||
-    { echo "rgw.sh: could not create the S3 user; logs in $dir/log" >&2; stop "$dir"; return 1; }
+    { fail "could not create the S3 user"; return 1; }
   echo "export RGW_DIR='$dir' S3_ENDPOINT='http://127.0.0.1:$rgw_port' S3_REGION=us-east-1" \
        "S3_ACCESS_KEY='$ACCESS_KEY' S3_SECRET_KEY='$SECRET_KEY'"
 }
