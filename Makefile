@@ -26,6 +26,7 @@ run: build
 	./build/lakehouse serve --host $(HOST) --port $(PORT) --data-dir $(DATA)
 
 test: build build-asan
+	@tests/tools/setup-test-deps.sh
 	cd build && ctest --output-on-failure -j 2
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j 2

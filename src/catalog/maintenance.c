@@ -183,10 +183,9 @@ int lh_catalog_file_path(lh_catalog *cat, const lh_dataset *ds, size_t i, lh_buf
         char abs[PATH_MAX];
         if (!s) { pthread_mutex_unlock(&cat->roots_mu); return LH_ENOTFOUND; }
         if (!r) {
+            /* S3 and other remote buckets: a copy in the read cache */
             pthread_mutex_unlock(&cat->roots_mu);
-            return lh_err_set(err, LH_EUNAVAIL, "bucket_not_local",
-                              "dataset \"%s\" lives in bucket \"%s\", which is not on local disk; this build "
-                              "queries local buckets only", ds->name, bucket);
+            return lh_registry_local_path(cat->reg, bucket, key, out, err);
         }
         if (!realpath(r, abs)) {
             pthread_mutex_unlock(&cat->roots_mu);

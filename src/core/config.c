@@ -65,6 +65,11 @@ static const keydef KEYS[] = {
      "...and at least this often while events are buffered. 0: only on threshold or explicit flush."},
     {"storage", "journal_ring_size", K_INT, F(storage_journal_ring_size), "1000", 1, 1000000, NULL,
      "Recent journal events kept in memory for fast reads (GET /storage/errors)."},
+    {"storage", "cache_dir", K_STR, F(storage_cache_dir), "", 0, 0, NULL,
+     "Local copies of Parquet files from non-local (S3) buckets, which the query engine reads. Empty: the\n"
+     "scratch directory's s3-cache/. Filled on commit and on first use, checked against the object's ETag."},
+    {"storage", "cache_max_bytes", K_INT, F(storage_cache_max_bytes), "10737418240", 0, INT64_MAX, NULL,
+     "Size bound of the cache; least recently used files are evicted past it. 0: no files are kept beyond use."},
     {"engine", "threads", K_INT, F(engine_threads), "0", 0, 1024, NULL,
      "DuckDB worker threads. 0: one per core."},
     {"engine", "memory_limit", K_STR, F(engine_memory_limit), "", 0, 0, NULL,
@@ -136,6 +141,7 @@ typedef struct bkeydef {
     const char *only;      /* backend this key applies to, NULL = any */
     const char *choices;
     const char *doc;
+    int64_t     min, max;  /* K_INT */
 } bkeydef;
 
 static const bkeydef BKEYS[] = {
@@ -149,10 +155,28 @@ static const bkeydef BKEYS[] = {
      "s3: the bucket's name on the server."},
     {"region", K_STR, B(region), "us-east-1", "s3", NULL,
      "s3: region used in request signing."},
-    {"path_style", K_BOOL, B(path_style), "false", "s3", NULL,
-     "s3: address the bucket as ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY."},
+    {"addressing", K_ENUM, B(addressing), "virtual", "s3", "path|virtual",
+     "s3: \"virtual\" sends BUCKET.HOST/KEY (AWS's default); \"path\" sends HOST/BUCKET/KEY (most self-hosted servers)."},
     {"secret_ref", K_STR, B(secret_ref), "", "s3", NULL,
      "s3: name of a [section] in the secrets file holding access_key_id, secret_access_key and optional session_token."},
+    {"multipart_threshold", K_INT, B(multipart_threshold), "67108864", "s3", NULL,
+     "s3: objects larger than this many bytes are uploaded in parts (multipart upload).", 5242880, 5368709120LL},
+    {"part_size", K_INT, B(part_size), "16777216", "s3", NULL,
+     "s3: bytes per multipart part (S3's minimum is 5 MiB; at most 10,000 parts per object).", 5242880, 5368709120LL},
+    {"parallel_parts", K_INT, B(parallel_parts), "4", "s3", NULL,
+     "s3: parts of one upload sent at the same time (memory: parallel_parts x part_size per upload).", 1, 64},
+    {"max_retries", K_INT, B(max_retries), "4", "s3", NULL,
+     "s3: retries after a failed attempt (5xx, 429, timeouts, resets; never 4xx), with exponential backoff and jitter.",
+     0, 20},
+    {"timeout_ms", K_INT, B(timeout_ms), "30000", "s3", NULL,
+     "s3: connect timeout, and how long a transfer may stall (no bytes moving) before it counts as timed out.",
+     100, 3600000},
+    {"retry_budget_ms", K_INT, B(retry_budget_ms), "20000", "s3", NULL,
+     "s3: no retry starts after an operation has spent this long, so a dead server fails a request in bounded time.",
+     0, 3600000},
+    {"conditional_create", K_ENUM, B(conditional_create), "auto", "s3", "auto|lock",
+     "s3: how catalog commits create objects only-if-absent. auto: If-None-Match: * when the server honours it "
+     "(checked at start), else a lock object; lock: always the lock object."},
 };
 #define NBKEYS (sizeof BKEYS / sizeof BKEYS[0])
 _Static_assert(NBKEYS <= sizeof(((lh_bucket_cfg *)0)->src) / sizeof(lh_cfg_source),
@@ -350,6 +374,7 @@ static lh_bucket_cfg *bucket_add(lh_config *cfg, const char *name)
     for (size_t k = 0; k < NBKEYS; k++) {
         void *slot = (char *)b + BKEYS[k].off;
         if (BKEYS[k].type == K_BOOL) *(int *)slot = !strcmp(BKEYS[k].def, "true");
+        else if (BKEYS[k].type == K_INT) *(int64_t *)slot = strtoll(BKEYS[k].def, NULL, 10);
         else set_str(slot, BKEYS[k].def);
     }
     if (!strcmp(name, "primary")) set_str(&b->root, "./data");
@@ -403,7 +428,7 @@ static int load_bucket(lh_config *cfg, const lh_toml_entry *be, const char *file
         }
         char name[256];
         snprintf(name, sizeof name, "buckets.%s.%s", be->key, k->key);
-        int rc = store_toml((char *)b + k->off, k->type, 0, 0, k->choices, name, e->value, file, err);
+        int rc = store_toml((char *)b + k->off, k->type, k->min, k->max, k->choices, name, e->value, file, err);
         if (rc) return rc;
         b->src[k - BKEYS] = LH_SRC_FILE;
     }
@@ -511,7 +536,7 @@ static int apply_env(lh_config *cfg, lh_err *err)
             if (!v) continue;
             char dotted[160];
             snprintf(dotted, sizeof dotted, "buckets.%s.%s", b->name, BKEYS[k].key);
-            int rc = store_text((char *)b + BKEYS[k].off, BKEYS[k].type, 0, 0, BKEYS[k].choices,
+            int rc = store_text((char *)b + BKEYS[k].off, BKEYS[k].type, BKEYS[k].min, BKEYS[k].max, BKEYS[k].choices,
                                 dotted, v, name, err);
             if (rc) return rc;
             b->src[k] = LH_SRC_ENV;
@@ -577,7 +602,7 @@ int lh_config_set(lh_config *cfg, const char *dotted, const char *value, lh_cfg_
             return lh_err_set(err, LH_EINVAL, "config_invalid", "%s: invalid bucket name \"%s\"", where, name);
         lh_bucket_cfg *b = bucket_find(cfg, name);
         if (!b) b = bucket_add(cfg, name);
-        int rc = store_text((char *)b + k->off, k->type, 0, 0, k->choices, dotted, value, where, err);
+        int rc = store_text((char *)b + k->off, k->type, k->min, k->max, k->choices, dotted, value, where, err);
         if (!rc) b->src[k - BKEYS] = src;
         return rc;
     }
@@ -649,7 +674,7 @@ void lh_config_free(lh_config *cfg)
     for (size_t i = 0; i < cfg->n_buckets; i++) {
         lh_bucket_cfg *b = &cfg->buckets[i];
         for (size_t k = 0; k < NBKEYS; k++)
-            if (BKEYS[k].type != K_BOOL) free(*(char **)((char *)b + BKEYS[k].off));
+            if (BKEYS[k].type == K_STR || BKEYS[k].type == K_ENUM) free(*(char **)((char *)b + BKEYS[k].off));
         free(b->name);
     }
     free(cfg->buckets);
@@ -761,8 +786,8 @@ void lh_config_defaults_toml(lh_buf *out)
                      "# rescue bucket the same way. Keys:\n");
     for (size_t k = 0; k < NBKEYS; k++) {
         lh_buf_printf(out, "#   %s (%s", BKEYS[k].key, BKEYS[k].only ? BKEYS[k].only : "any backend");
-        lh_buf_printf(out, ", default %s%s%s): ", BKEYS[k].type == K_BOOL ? "" : "\"",
-                      BKEYS[k].def, BKEYS[k].type == K_BOOL ? "" : "\"");
+        int bare = BKEYS[k].type == K_BOOL || BKEYS[k].type == K_INT;
+        lh_buf_printf(out, ", default %s%s%s): ", bare ? "" : "\"", BKEYS[k].def, bare ? "" : "\"");
         lh_buf_printf(out, "%s\n", BKEYS[k].doc);
     }
     lh_buf_puts(out, "[buckets.primary]\nbackend = \"local\"\nroot = \"./data\"\n"
@@ -772,7 +797,7 @@ void lh_config_defaults_toml(lh_buf *out)
                      "# endpoint = \"https://s3.eu-central-1.amazonaws.com\"\n"
                      "# bucket = \"acme-lakehouse-eu\"\n"
                      "# region = \"eu-central-1\"\n"
-                     "# path_style = false\n"
+                     "# addressing = \"virtual\"\n"
                      "# secret_ref = \"client_eu\"\n");
     lh_buf_puts(out, "\n# Embedding profiles (ADR-014). \"builtin\" (the built-in USE-lite model, 512-d) always\n"
                      "# exists and is the default. Add others as [ai.profiles.NAME] tables with provider\n"

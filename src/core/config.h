@@ -37,9 +37,16 @@ typedef struct lh_bucket_cfg {
     char   *endpoint;    /* s3 */
     char   *bucket;      /* s3 */
     char   *region;      /* s3 */
-    int     path_style;  /* s3 */
+    char   *addressing;  /* s3: "path" | "virtual" */
     char   *secret_ref;  /* s3 */
-    lh_cfg_source src[8]; /* per key, in schema order */
+    int64_t multipart_threshold;  /* s3 */
+    int64_t part_size;            /* s3 */
+    int64_t parallel_parts;       /* s3 */
+    int64_t max_retries;          /* s3 */
+    int64_t timeout_ms;           /* s3 */
+    int64_t retry_budget_ms;      /* s3 */
+    char   *conditional_create;   /* s3: "auto" | "lock" */
+    lh_cfg_source src[16]; /* per key, in schema order */
     int     line, col;   /* where [buckets.NAME] was declared, 0 if implicit */
 } lh_bucket_cfg;
 
@@ -73,6 +80,8 @@ typedef struct lh_config {
     int64_t  storage_journal_flush_events;
     int64_t  storage_journal_flush_interval_ms;
     int64_t  storage_journal_ring_size;
+    char    *storage_cache_dir;       /* "" = <scratch>/s3-cache */
+    int64_t  storage_cache_max_bytes;
     /* [engine] */
     int64_t  engine_threads;          /* 0 = number of cores */
     char    *engine_memory_limit;     /* DuckDB syntax, e.g. "4GB"; "" = DuckDB's default */

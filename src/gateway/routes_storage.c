@@ -69,6 +69,7 @@ static int get_bucket_health(lh_req *req, lh_resp *resp)
         if (rc) {
             all_ok = 0;
             json_object_set_new(b, "error", json_string(e.msg));
+            json_object_set_new(b, "code", json_string(e.code));
         }
         char msg[LH_ERR_MSG_MAX];
         int64_t ts;
@@ -352,6 +353,25 @@ static int post_errors_compact(lh_req *req, lh_resp *resp)
     return lh_resp_json(resp, 200, o);
 }
 
+/* ---- the read cache of S3 buckets ---- */
+
+static int get_cache_stats(lh_req *req, lh_resp *resp)
+{
+    lh_cache_stats st;
+    const char *dir = lh_registry_cache_dir(req->app->reg);
+    if (lh_registry_cache_stats(req->app->reg, &st))
+        return lh_resp_json(resp, 200, json_pack("{s:b,s:s}", "enabled", 0, "reason",
+                                                 "every bucket is local; the query engine reads them directly"));
+    double hit_ratio = st.hits + st.misses ? (double)st.hits / (double)(st.hits + st.misses) : 0.0;
+    return lh_resp_json(resp, 200, json_pack("{s:b,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f}", "enabled", 1,
+                                             "dir", dir, "files", (json_int_t)st.files, "bytes", (json_int_t)st.bytes,
+                                             "max_bytes", (json_int_t)st.max_bytes, "hits", (json_int_t)st.hits,
+                                             "misses", (json_int_t)st.misses, "fills_on_write", (json_int_t)st.fills,
+                                             "evictions", (json_int_t)st.evictions, "validations",
+                                             (json_int_t)st.validations, "refetched_stale",
+                                             (json_int_t)st.refetched_stale, "hit_ratio", hit_ratio));
+}
+
 #define OBJ "/storage/buckets/{bucket}/objects/{*key}"
 
 const lh_route lh_routes_storage[] = {
@@ -364,5 +384,6 @@ const lh_route lh_routes_storage[] = {
     {"GET", "/storage/errors", get_errors, NULL, NULL, NULL},
     {"POST", "/storage/errors/flush", post_errors_flush, NULL, NULL, NULL},
     {"POST", "/storage/errors/compact", post_errors_compact, NULL, NULL, NULL},
+    {"GET", "/storage/cache/stats", get_cache_stats, NULL, NULL, NULL},
 };
 const size_t lh_routes_storage_n = sizeof lh_routes_storage / sizeof lh_routes_storage[0];

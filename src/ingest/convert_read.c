@@ -151,7 +151,10 @@ static int csv_header(lh_engine_conn *c, ic_source *src, char ***raw, size_t *n,
     lh_buf sql = LH_BUF_INIT;
     lh_buf_puts(&sql, "SELECT * FROM read_csv(");
     lh_sql_quote_literal(&sql, src->path);
-    lh_buf_puts(&sql, ", header=false, all_varchar=true");
+    /* parallel=false: the writing engine does not preserve insertion order,
+     * so with parallel scanning LIMIT 1 may return the first row of any
+     * buffer (seen: a 14 MB CSV took its header from the row at byte 8 MB). */
+    lh_buf_puts(&sql, ", header=false, all_varchar=true, parallel=false");
     csv_dialect(&sql, src->fmt);
     lh_buf_puts(&sql, ") LIMIT 1");
     lh_err e;

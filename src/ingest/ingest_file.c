@@ -188,7 +188,9 @@ int lh_ingest_commit_parquet(lh_catalog *cat, lh_dataset *cur, const lh_ingest_c
     struct stat st;
     uint64_t parquet_bytes = stat(c->parquet_path, &st) == 0 ? (uint64_t)st.st_size : 0;
     if (job) lh_job_progress(job, "storing", c->rows, -1, -1);
-    rc = lh_objstore_put_file(store, key.data, c->parquet_path, LH_PUT_CREATE_ONLY, NULL, err);
+    lh_obj_info put_info = {0};
+    rc = lh_objstore_put_file(store, key.data, c->parquet_path, LH_PUT_CREATE_ONLY, &put_info, err);
+    if (!rc) lh_registry_cache_offer(lh_catalog_registry(cat), bucket, key.data, c->parquet_path, put_info.etag);
     int stored = rc == 0;
 
     if (!rc) {

@@ -18,5 +18,7 @@ struct lh_query_service {
 
 /* The view (or, temp, a connection-local view) that reads ds. */
 int lh_query_view_sql(lh_query_service *q, const lh_dataset *ds, int temp, lh_buf *sql, lh_err *err);
+/* Re-fetch cached copies of S3 files that the views name (service.c). */
+void lh_query_ensure_files(lh_query_service *q);
 
 #endif

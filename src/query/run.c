@@ -247,6 +247,7 @@ int lh_query_start(lh_query_service *q, const lh_query_req *req, lh_query_run **
     r->t0 = lh_mono_us();
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->cv, NULL);
+    lh_query_ensure_files(q);
     int rc = lh_engine_connect(q->engine, &r->conn, err);
     if (!rc && (req->as_of_us || req->as_of_version)) rc = time_travel(r, err);
     if (!rc) rc = lh_engine_prepare_all(r->conn, req->sql, &r->stmts, err);

@@ -131,12 +131,19 @@ int lh_query_open(const lh_query_opts *opts, lh_query_service **out, lh_err *err
             dirs[nd++] = lh_buf_detach(&d);
         }
         for (size_t i = 0; i < nb; i++) {
-            lh_objstore *s = lh_registry_bucket(reg, lh_registry_desc(reg, i)->name, NULL);
+            const char *bname = lh_registry_desc(reg, i)->name;
+            lh_objstore *s = lh_registry_bucket(reg, bname, NULL);
             const char *root = s ? lh_objstore_local_root(s) : NULL;
+            const char *cache = lh_registry_cache_dir(reg);
             char abs[PATH_MAX];
             if (root && realpath(root, abs)) {
                 lh_buf d = LH_BUF_INIT;
                 lh_buf_printf(&d, "%s/%s", abs, LH_DATASETS_PREFIX);
+                dirs[nd++] = lh_buf_detach(&d);
+            } else if (!root && cache) {
+                /* an S3 bucket: its datasets' copies in the read cache */
+                lh_buf d = LH_BUF_INIT;
+                lh_buf_printf(&d, "%s/%s/%s", cache, bname, LH_DATASETS_PREFIX);
                 dirs[nd++] = lh_buf_detach(&d);
             }
         }
@@ -159,6 +166,30 @@ int lh_query_open(const lh_query_opts *opts, lh_query_service **out, lh_err *err
     lh_catalog_listen(q->cat, on_commit, q);
     *out = q;
     return 0;
+}
+
+void lh_query_ensure_files(lh_query_service *q)
+{
+    /* Views name cached copies of S3 files; the cache may have evicted
+     * some since the view was made. Fetching them back here (a stat per
+     * file when they are present) keeps every view readable. */
+    lh_registry *reg = lh_catalog_registry(q->cat);
+    if (!lh_registry_cache_dir(reg)) return;
+    lh_dataset **all = NULL;
+    size_t n = lh_catalog_list(q->cat, &all);
+    for (size_t i = 0; i < n; i++) {
+        if (all[i]->deleted) continue;
+        lh_objstore *s = lh_registry_bucket(reg, lh_dataset_bucket(all[i]), NULL);
+        if (!s || lh_objstore_local_root(s)) continue;
+        for (size_t k = 0; k < lh_dataset_n_files(all[i]); k++) {
+            lh_buf path = LH_BUF_INIT;
+            lh_err e;
+            if (lh_catalog_file_path(q->cat, all[i], k, &path, &e))
+                lh_warn("query: file %zu of dataset %s is not available locally: %s", k, all[i]->name, e.msg);
+            lh_buf_free(&path);
+        }
+    }
+    lh_dataset_list_free(all, n);
 }
 
 void lh_query_free(lh_query_service *q)

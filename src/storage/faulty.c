@@ -80,6 +80,12 @@ static int f_probe(lh_objstore *s, lh_err *err)
     return rc ? rc : FS(s)->inner->ops->probe(FS(s)->inner, err);
 }
 
+static int f_copy(lh_objstore *s, const char *src, const char *dst, lh_obj_info *info, lh_err *err)
+{
+    int rc = faulty_check(FS(s), LH_FAULT_PUT, "copy", dst, err);
+    return rc ? rc : lh_objstore_copy(FS(s)->inner, src, dst, info, err);
+}
+
 static const char *f_local_root(const lh_objstore *s)
 {
     return lh_objstore_local_root(((const faulty_store *)s)->inner);
@@ -101,6 +107,7 @@ static const lh_objstore_ops faulty_ops = {
     .probe = f_probe,
     .local_root = f_local_root,
     .destroy = f_destroy,
+    .copy = f_copy,
 };
 
 int lh_objstore_faulty_new(lh_objstore *inner, lh_objstore **out, lh_err *err)

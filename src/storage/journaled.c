@@ -144,6 +144,12 @@ static int j_probe(lh_objstore *st, lh_err *err)
     return note(s, "probe", "", lh_objstore_probe(s->inner, err), err);
 }
 
+static int j_copy(lh_objstore *st, const char *src, const char *dst, lh_obj_info *info, lh_err *err)
+{
+    jstore *s = (jstore *)st;
+    return note(s, "copy", dst, lh_objstore_copy(s->inner, src, dst, info, err), err);
+}
+
 static const char *j_local_root(const lh_objstore *st)
 {
     return lh_objstore_local_root(((const jstore *)st)->inner);
@@ -158,7 +164,7 @@ static void j_destroy(lh_objstore *st)
 }
 
 static const lh_objstore_ops J_OPS = {
-    "journaled", j_get, j_writer_open, j_head, j_list, j_del, j_probe, j_local_root, j_destroy,
+    "journaled", j_get, j_writer_open, j_head, j_list, j_del, j_probe, j_local_root, j_destroy, j_copy,
 };
 
 int lh_objstore_journaled_new(lh_objstore *inner, lh_error_journal *j, lh_objstore **out)

@@ -236,6 +236,33 @@ int lh_objstore_delete(lh_objstore *s, const char *key, lh_err *err)
     return s->ops->del(s, key, err);
 }
 
+int lh_objstore_copy(lh_objstore *s, const char *src, const char *dst, lh_obj_info *info, lh_err *err)
+{
+    if (!s) return bad_arg(err, "lh_objstore_copy", "store is NULL");
+    int rc = lh_key_validate(src, err);
+    if (!rc) rc = lh_key_validate(dst, err);
+    if (rc) return rc;
+    lh_obj_info tmp;
+    if (!info) info = &tmp;
+    if (s->ops->copy) return s->ops->copy(s, src, dst, info, err);
+    lh_obj_reader *r;
+    if ((rc = lh_objstore_get(s, src, LH_RANGE_ALL, &r, NULL, err))) return rc;
+    lh_obj_writer *w;
+    if ((rc = lh_objstore_writer_open(s, dst, 0, &w, err))) { lh_obj_reader_close(r); return rc; }
+    size_t cap = 1 << 20;
+    char *buf = lh_xmalloc(cap);
+    for (;;) {
+        int64_t n = lh_obj_reader_read(r, buf, cap, err);
+        if (n < 0) { rc = (int)n; break; }
+        if (n == 0) break;
+        if ((rc = lh_obj_writer_write(w, buf, (size_t)n, err))) break;
+    }
+    free(buf);
+    lh_obj_reader_close(r);
+    if (rc) { lh_obj_writer_abort(w); return rc; }
+    return lh_obj_writer_commit(w, info, err);
+}
+
 int lh_objstore_probe(lh_objstore *s, lh_err *err)
 {
     if (!s) return bad_arg(err, "lh_objstore_probe", "store is NULL");

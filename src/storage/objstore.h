@@ -150,6 +150,10 @@ void lh_list_free(lh_list *l);
 int  lh_objstore_list_each(lh_objstore *s, const lh_list_opts *opts,
                            int (*cb)(void *ctx, const lh_list *page), void *ctx, lh_err *err);
 int  lh_objstore_delete(lh_objstore *s, const char *key, lh_err *err);
+/* Copy object `src` to `dst` in the same bucket (plain put semantics: dst
+ * is replaced). Server-side where the backend can (S3 CopyObject, up to
+ * 5 GiB), else streamed through this process. */
+int  lh_objstore_copy(lh_objstore *s, const char *src, const char *dst, lh_obj_info *info, lh_err *err);
 /* Is the bucket reachable? Cheap; used by health checks. */
 int  lh_objstore_probe(lh_objstore *s, lh_err *err);
 

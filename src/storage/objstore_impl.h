@@ -21,6 +21,8 @@ typedef struct lh_objstore_ops {
     int  (*probe)(lh_objstore *s, lh_err *err);
     const char *(*local_root)(const lh_objstore *s);
     void (*destroy)(lh_objstore *s);
+    /* Optional server-side copy; NULL = objstore.c streams get → put. */
+    int  (*copy)(lh_objstore *s, const char *src, const char *dst, lh_obj_info *info, lh_err *err);
 } lh_objstore_ops;
 
 struct lh_objstore {

@@ -1,6 +1,7 @@
 /* storage/registry.c — bucket registry and rescue fallback (see registry.h). */
 #include "storage/registry.h"
 #include "storage/objstore_impl.h"
+#include "storage/s3.h"
 #include "core/clock.h"
 #include "core/log.h"
 
@@ -22,6 +23,7 @@ struct lh_registry {
     bucket           *rescue;  /* NULL when none is configured */
     lh_error_journal *journal;
     lh_secrets       *secrets;
+    lh_cache         *cache;   /* NULL when every bucket is local */
 };
 
 /* ---- a bucket this build cannot open: fails every operation ---- */
@@ -60,7 +62,7 @@ static lh_objstore *dead_new(const char *name, const char *reason)
     dead_store *d = lh_xcalloc(1, sizeof *d);
     d->base.ops = &DEAD_OPS;
     d->base.name = lh_xstrdup(name);
-    snprintf(d->reason, sizeof d->reason, "%s", reason);
+    snprintf(d->reason, sizeof d->reason, "%.*s", (int)sizeof d->reason - 1, reason);
     return &d->base;
 }
 
@@ -70,15 +72,28 @@ static int open_backend(const lh_bucket_cfg *bc, const lh_secrets *sec, lh_objst
 {
     if (!strcmp(bc->backend, "local"))
         return lh_objstore_local_new(bc->name, bc->root, out, err);
-    /* S3 buckets are validated by configuration but not yet served by this
-     * build: keep them visible and failing with the reason. */
     if (bc->secret_ref[0] && !lh_secrets_has(sec, bc->secret_ref))
         return lh_err_set(err, LH_EINVAL, "secret_ref_unknown",
                           "bucket \"%s\" names secret_ref \"%s\", which the secrets file does not define",
                           bc->name, bc->secret_ref);
-    *out = dead_new(bc->name, "the s3 backend is not available in this build");
-    lh_warn("bucket %s: backend s3 is not available in this build; the bucket will report unavailable",
-            bc->name);
+    const char *ref = bc->secret_ref;
+    lh_s3_opts o = {
+        .name = bc->name, .endpoint = bc->endpoint, .bucket = bc->bucket, .region = bc->region,
+        .virtual_host = !strcmp(bc->addressing, "virtual"), .secret_ref = ref,
+        .access_key = ref[0] ? lh_secrets_get(sec, ref, "access_key_id") : NULL,
+        .secret_key = ref[0] ? lh_secrets_get(sec, ref, "secret_access_key") : NULL,
+        .session_token = ref[0] ? lh_secrets_get(sec, ref, "session_token") : NULL,
+        .multipart_threshold = (uint64_t)bc->multipart_threshold, .part_size = (uint64_t)bc->part_size,
+        .parallel_parts = (int)bc->parallel_parts, .max_retries = (int)bc->max_retries,
+        .timeout_ms = bc->timeout_ms, .retry_budget_ms = bc->retry_budget_ms,
+        .create_mode = !strcmp(bc->conditional_create, "lock") ? LH_S3_CREATE_LOCK : LH_S3_CREATE_AUTO,
+    };
+    lh_err e;
+    if (lh_objstore_s3_new(&o, out, &e) == 0) return 0;
+    /* Keep the bucket visible and failing with the reason: one bad tenant
+     * entry must not stop the server. */
+    *out = dead_new(bc->name, e.msg);
+    lh_warn("bucket %s: %s; the bucket will report unavailable", bc->name, e.msg);
     return 0;
 }
 
@@ -126,6 +141,20 @@ int lh_registry_open(const lh_config *cfg, lh_registry **out, lh_err *err)
         if (b->desc.is_rescue) reg->rescue = b;
     }
 
+    int any_remote = 0;
+    for (size_t i = 0; i < reg->n; i++) any_remote |= lh_objstore_local_root(reg->b[i].raw) == NULL;
+    if (any_remote) {
+        lh_buf d = LH_BUF_INIT;
+        const char *root = lh_objstore_local_root(reg->b[0].raw);
+        const char *t = getenv("TMPDIR");
+        if (cfg->storage_cache_dir[0]) lh_buf_puts(&d, cfg->storage_cache_dir);
+        else if (root) lh_buf_printf(&d, "%s/.lakehouse/s3-cache", root);
+        else lh_buf_printf(&d, "%s/lakehouse-s3-cache", t && *t ? t : "/tmp");
+        int crc = lh_cache_open(d.data, (uint64_t)cfg->storage_cache_max_bytes, &reg->cache, err);
+        lh_buf_free(&d);
+        if (crc) { lh_registry_free(reg); return crc; }
+    }
+
     lh_append_log_opts jo = {
         .flush_events = (size_t)cfg->storage_journal_flush_events,
         .flush_interval_ms = cfg->storage_journal_flush_interval_ms,
@@ -158,6 +187,7 @@ void lh_registry_free(lh_registry *reg)
         free(reg->b[i].location);
     }
     free(reg->b);
+    lh_cache_free(reg->cache);
     lh_secrets_free(reg->secrets);
     free(reg);
 }
@@ -264,4 +294,84 @@ int lh_registry_probe(lh_registry *reg, size_t i, int64_t *latency_us, lh_err *e
     int rc = lh_objstore_probe(reg->b[i].store, err);
     *latency_us = lh_mono_us() - t0;
     return rc;
+}
+
+/* ---- local files ---- */
+
+typedef struct cache_src {
+    lh_registry *reg;
+    const char  *bucket, *key;
+} cache_src;
+
+static int cs_head(void *ctx, lh_obj_info *info, lh_err *err)
+{
+    cache_src *c = ctx;
+    return lh_registry_head(c->reg, c->bucket, c->key, info, NULL, err);
+}
+
+static int cs_fetch(void *ctx, const char *path, lh_obj_info *info, lh_err *err)
+{
+    cache_src *c = ctx;
+    lh_obj_reader *r;
+    int rc = lh_registry_get(c->reg, c->bucket, c->key, LH_RANGE_ALL, &r, info, NULL, err);
+    if (rc) return rc;
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        lh_obj_reader_close(r);
+        return lh_err_set(err, LH_EIO, "cache_io", "cache: cannot create %s", path);
+    }
+    size_t cap = 1 << 20;
+    char *buf = lh_xmalloc(cap);
+    for (;;) {
+        int64_t n = lh_obj_reader_read(r, buf, cap, err);
+        if (n < 0) { rc = (int)n; break; }
+        if (n == 0) break;
+        if (fwrite(buf, 1, (size_t)n, f) != (size_t)n) {
+            rc = lh_err_set(err, LH_EIO, "cache_io", "cache: writing %s failed (disk full?)", path);
+            break;
+        }
+    }
+    free(buf);
+    lh_obj_reader_close(r);
+    if (fclose(f) != 0 && !rc) rc = lh_err_set(err, LH_EIO, "cache_io", "cache: writing %s failed", path);
+    return rc;
+}
+
+int lh_registry_local_path(lh_registry *reg, const char *bucket_name, const char *key, lh_buf *out, lh_err *err)
+{
+    bucket *b = find(reg, bucket_name, err);
+    if (!b) return LH_ENOTFOUND;
+    int rc = lh_key_validate(key, err);
+    if (rc) return rc;
+    const char *root = lh_objstore_local_root(b->raw);
+    if (root) {
+        lh_buf_reset(out);
+        lh_buf_printf(out, "%s/%s", root, key);
+        return 0;
+    }
+    if (!reg->cache)
+        return lh_err_set(err, LH_EINTERNAL, "cache_missing", "bucket \"%s\" is not local and no cache is open",
+                          bucket_name);
+    cache_src cs = {reg, bucket_name, key};
+    lh_cache_source src = {cs_head, cs_fetch, &cs};
+    return lh_cache_path(reg->cache, bucket_name, key, &src, out, err);
+}
+
+void lh_registry_cache_offer(lh_registry *reg, const char *bucket_name, const char *key, const char *path,
+                             const char *etag)
+{
+    bucket *b = find(reg, bucket_name, NULL);
+    if (!b || !reg->cache || lh_objstore_local_root(b->raw)) return;
+    lh_err e;
+    if (lh_cache_offer(reg->cache, bucket_name, key, path, etag, &e))
+        lh_warn("cache: %s/%s not cached on write (%s); it will be fetched on first use", bucket_name, key, e.msg);
+}
+
+const char *lh_registry_cache_dir(lh_registry *reg) { return lh_cache_dir(reg->cache); }
+
+int lh_registry_cache_stats(lh_registry *reg, lh_cache_stats *out)
+{
+    if (!reg->cache) return LH_ENOTFOUND;
+    lh_cache_stats_get(reg->cache, out);
+    return 0;
 }

@@ -25,6 +25,7 @@
 #define LH_STORAGE_REGISTRY_H
 
 #include "core/config.h"
+#include "storage/cache.h"
 #include "storage/error_journal.h"
 #include "storage/objstore.h"
 #include "storage/secrets.h"
@@ -64,6 +65,20 @@ int lh_registry_list(lh_registry *reg, const char *bucket, const lh_list_opts *o
 int lh_registry_probe(lh_registry *reg, size_t i, int64_t *latency_us, lh_err *err);
 
 lh_error_journal *lh_registry_errors(lh_registry *reg);
+
+/* ---- local files for the query engine (storage/cache.h) ----
+ * A local path holding bucket/key: the object's own file for a local
+ * bucket; for any other backend a copy in the read cache, fetched now
+ * (through the rescue-aware reads above) if missing or stale. */
+int  lh_registry_local_path(lh_registry *reg, const char *bucket, const char *key, lh_buf *out, lh_err *err);
+/* Write-through after a put of the local file `path` as bucket/key:
+ * a no-op for local buckets; never fails the caller (logged). */
+void lh_registry_cache_offer(lh_registry *reg, const char *bucket, const char *key, const char *path,
+                             const char *etag);
+/* The cache directory, or NULL when every bucket is local (no cache). */
+const char *lh_registry_cache_dir(lh_registry *reg);
+/* 0 and the figures, or LH_ENOTFOUND when there is no cache. */
+int  lh_registry_cache_stats(lh_registry *reg, lh_cache_stats *out);
 
 /* Make operations in `mask` (LH_FAULT_*) on a bucket fail with `status`;
  * mask 0 turns it off. Every bucket sits behind a fault switch so the

@@ -47,6 +47,28 @@ class Response:
         return f"<Response {self.status} {self.body[:300]!r}>"
 
 
+# LH_E2E_S3="ENDPOINT ACCESS_KEY SECRET_KEY" runs every Server with its
+# primary bucket on that S3 server instead of a local directory (test_s3.py
+# sets it to rerun the core-loop tests unchanged on Ceph RGW). The bucket is
+# named after the data directory, so a restart with the same data_dir finds
+# the same bucket; local files stay in the data directory only as the cache.
+S3_PRIMARY = os.environ.get("LH_E2E_S3", "").split()
+
+
+def aws(*args, check=True, capture=True):
+    """Debian's awscli against the S3_PRIMARY server."""
+    endpoint, key, secret = S3_PRIMARY
+    env = dict(os.environ, AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null",
+               AWS_ACCESS_KEY_ID=key, AWS_SECRET_ACCESS_KEY=secret, AWS_DEFAULT_REGION="us-east-1")
+    return subprocess.run(["/usr/bin/aws", "--endpoint-url", endpoint, *args], env=env, check=check,
+                          capture_output=capture, text=True, timeout=300)
+
+
+def s3_bucket_for(data_dir):
+    import hashlib
+    return "lh-" + hashlib.sha1(os.path.abspath(data_dir).encode()).hexdigest()[:20]
+
+
 class Server:
     """A lakehouse server process on a free port with a private data dir."""
 
@@ -55,6 +77,22 @@ class Server:
         self.workdir = workdir or self.tmp
         self.data_dir = data_dir or os.path.join(self.tmp, "data")
         self.config_path = None
+        if S3_PRIMARY and (config is None or "[buckets.primary]" not in config):
+            self.s3_bucket = s3_bucket_for(self.data_dir)
+            aws("s3api", "create-bucket", "--bucket", self.s3_bucket, check=False)
+            secrets = os.path.join(self.tmp, "secrets.toml")
+            with open(secrets, "w") as f:
+                f.write(f'[e2e]\naccess_key_id = "{S3_PRIMARY[1]}"\nsecret_access_key = "{S3_PRIMARY[2]}"\n')
+            os.chmod(secrets, 0o600)
+            config = (config or "") + (
+                f'\n[buckets.primary]\nbackend = "s3"\nendpoint = "{S3_PRIMARY[0]}"\nbucket = "{self.s3_bucket}"\n'
+                f'addressing = "path"\nsecret_ref = "e2e"\n')
+            if "[storage]" in config:
+                config = config.replace("[storage]", f'[storage]\nsecrets_file = "{secrets}"\n'
+                                        f'cache_dir = "{self.data_dir}/s3-cache"', 1)
+            else:
+                config = f'[storage]\nsecrets_file = "{secrets}"\ncache_dir = "{self.data_dir}/s3-cache"\n' + config
+        self.primary_on_s3 = config is not None and '[buckets.primary]\nbackend = "s3"' in config
         if config is not None:
             self.config_path = os.path.join(self.tmp, "lakehouse.toml")
             with open(self.config_path, "w") as f:
@@ -66,7 +104,9 @@ class Server:
         self.log_path = os.path.join(self.tmp, "server.log")
 
     def start(self, timeout=30):
-        args = [BINARY, "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", self.data_dir]
+        args = [BINARY, "serve", "--host", "127.0.0.1", "--port", "0"]
+        if not getattr(self, "s3_bucket", None) and not self.primary_on_s3:
+            args += ["--data-dir", self.data_dir]
         if self.config_path:
             args += ["--config", self.config_path]
         args += self.extra_args

@@ -258,6 +258,7 @@ class CoreLoop(unittest.TestCase):
         r = self.sql("SELECT count(*) FROM range(100000000000) a", timeout_ms=300)
         self.assertEqual((r.status, lh.error_code(r)), (504, "query_timeout"))
 
+    @unittest.skipIf(lh.S3_PRIMARY, "plants a file in the local primary's scratch folder")
     def test_sandbox_refuses_escapes(self):
         self.ingest("sb", "a\n1\n")
         with open(os.path.join(self.srv.data_dir, ".lakehouse", "scratch", "staged.csv"), "w") as f:
@@ -366,6 +367,7 @@ class RestartAndCli(unittest.TestCase):
         finally:
             srv.cleanup()
 
+    @unittest.skipIf(lh.S3_PRIMARY, "the CLI's direct mode opens a local --data-dir")
     def test_cli_ingest_and_sql_direct_and_via_server(self):
         srv = lh.Server()
         try:
@@ -398,6 +400,7 @@ class RestartAndCli(unittest.TestCase):
         finally:
             srv.cleanup()
 
+    @unittest.skipIf(lh.S3_PRIMARY, "the demo's direct mode opens a local --data-dir")
     def test_demo_small_scale(self):
         srv = lh.Server()
         try:

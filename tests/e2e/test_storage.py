@@ -25,7 +25,7 @@ backend = "s3"
 endpoint = "http://127.0.0.1:9"
 bucket = "acme-eu"
 region = "eu-central-1"
-path_style = true
+addressing = "path"
 """
 
 OBJ = "/storage/buckets/{}/objects/{}"

@@ -54,7 +54,7 @@ static void test_file_values_and_buckets(void)
                        "[storage]\nrescue_bucket = \"rescue\"\n"
                        "[buckets.rescue]\nroot = \"/mnt/rescue\"\n"
                        "[buckets.\"profile:alice\"]\nroot = \"/mnt/alice\"\n"
-                       "[buckets.eu]\nbackend = \"s3\"\nbucket = \"acme\"\npath_style = true\n", &cfg, &e);
+                       "[buckets.eu]\nbackend = \"s3\"\nbucket = \"acme\"\naddressing = \"path\"\nmultipart_threshold = 6000000\n", &cfg, &e);
     CHECK_MSG(rc == 0, "%s", e.msg);
     if (rc) return;
     CHECK_INT(cfg->server_port, 4000);
@@ -63,7 +63,9 @@ static void test_file_values_and_buckets(void)
     CHECK_INT(cfg->n_buckets, 4);
     CHECK_STR(lh_config_bucket(cfg, "profile:alice")->root, "/mnt/alice");
     const lh_bucket_cfg *eu = lh_config_bucket(cfg, "eu");
-    CHECK_INT(eu->path_style, 1);
+    CHECK_STR(eu->addressing, "path");
+    CHECK_INT(eu->multipart_threshold, 6000000);
+    CHECK_INT(eu->part_size, 16777216);
     CHECK_STR(eu->region, "us-east-1");
     lh_buf out = LH_BUF_INIT;
     lh_config_dump(cfg, &out);
