@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 static long vm_hwm_kb(void)
 {
@@ -52,6 +53,25 @@ static double pull(lh_app *app, const char *conninfo, const char *table, int64_t
     double s = (double)(lh_mono_us() - t) / 1e6;
     *rows = json_integer_value(json_object_get(res, "rows"));
     json_decref(res);
+    return s;
+}
+
+/* The pull alone (lh_pg_pull into a scratch file: no catalog commit). */
+static double pull_only(lh_app *app, const char *conninfo, const char *table)
+{
+    lh_engine_conn *c;
+    lh_err e;
+    if (lh_engine_connect(lh_catalog_engine(app->cat), &c, &e)) { fprintf(stderr, "%s\n", e.msg); exit(1); }
+    char out[512];
+    snprintf(out, sizeof out, "%s/bench-pull-only.parquet", lh_catalog_scratch_dir(app->cat));
+    lh_pg_source src = {.dsn = conninfo, .table = table};
+    lh_pg_result res;
+    int64_t t = lh_mono_us();
+    if (lh_pg_pull(c, &src, out, NULL, NULL, &res, &e)) { fprintf(stderr, "pull %s: %s\n", table, e.msg); exit(1); }
+    double s = (double)(lh_mono_us() - t) / 1e6;
+    lh_pg_result_free(&res);
+    lh_engine_conn_free(c);
+    unlink(out);
     return s;
 }
 
@@ -107,13 +127,13 @@ int main(void)
     if (lh_app_open(cfg, "bench", &app, &e)) { fprintf(stderr, "%s\n", e.msg); return 1; }
 
     printf("bench_pg_ingest: PostgreSQL 15 on a unix socket; best of 2 runs each\n");
-    printf("%-12s %10s %5s | %10s %10s | %10s %10s | %6s\n", "table", "rows", "cols", "lakehouse", "rows/s", "psql",
-           "rows/s", "ratio");
+    printf("%-12s %10s %5s | %10s %10s | %10s %10s | %6s | %9s %6s\n", "table", "rows", "cols", "lakehouse", "rows/s",
+           "psql", "rows/s", "ratio", "pull only", "ratio");
     const char *tables[] = {"accounts", "wide"};
     const int cols[] = {4, 30};
     long hwm_small = 0;
     for (int i = 0; i < 2; i++) {
-        double best_lh = 1e99, best_ps = 1e99;
+        double best_lh = 1e99, best_ps = 1e99, best_po = 1e99;
         int64_t rows = 0;
         for (int r = 0; r < 2; r++) {
             reset_hwm();
@@ -122,9 +142,12 @@ int main(void)
             if (s < best_lh) best_lh = s;
             s = psql_copy(conninfo, tables[i]);
             if (s < best_ps) best_ps = s;
+            s = pull_only(app, conninfo, tables[i]);
+            if (s < best_po) best_po = s;
         }
-        printf("%-12s %10lld %5d | %9.2fs %10.0f | %9.2fs %10.0f | %6.2f\n", tables[i], (long long)rows, cols[i],
-               best_lh, (double)rows / best_lh, best_ps, (double)rows / best_ps, best_lh / best_ps);
+        printf("%-12s %10lld %5d | %9.2fs %10.0f | %9.2fs %10.0f | %6.2f | %8.2fs %6.2f\n", tables[i], (long long)rows,
+               cols[i], best_lh, (double)rows / best_lh, best_ps, (double)rows / best_ps, best_lh / best_ps, best_po,
+               best_po / best_ps);
     }
     int64_t rows4;
     reset_hwm();
@@ -133,7 +156,8 @@ int main(void)
     printf("%-12s %10lld %5d | %9.2fs %10.0f |\n", "accounts_4x", (long long)rows4, 4, s4, (double)rows4 / s4);
     printf("peak memory during one pull (VmHWM, reset before each): %.0f MB for %lld rows, %.0f MB for %lld rows\n",
            (double)hwm_small / 1024, n, (double)hwm_big / 1024, (long long)rows4);
-    printf("ratio = lakehouse pull+convert+commit time / psql \\copy to /dev/null (goal <= 1.5)\n");
+    printf("ratio = lakehouse pull+convert+commit time / psql \\copy to /dev/null (goal <= 1.5); pull only = "
+           "lh_pg_pull into a scratch file, without the catalog commit\n");
     lh_app_close(app);
     lh_config_free(cfg);
     bench_pg_stop(pg, dir);

@@ -187,7 +187,7 @@ static void expect_fail(const lh_pg_source *src, int status, const char *code, l
 {
     const char *out = next_out();
     lh_pg_result res;
-    int rc = lh_pg_pull(g_conn, src, g_scratch, out, NULL, NULL, &res, e);
+    int rc = lh_pg_pull(g_conn, src, out, NULL, NULL, &res, e);
     CHECK_INT(rc, status);
     CHECK_STR(e->code, code);
     CHECK(!exists(out));
@@ -361,7 +361,7 @@ static void test_all_types(void)
     lh_pg_source src = table_src("all_types");
     lh_pg_result res;
     lh_err e;
-    int rc = lh_pg_pull(g_conn, &src, g_scratch, out, NULL, NULL, &res, &e);
+    int rc = lh_pg_pull(g_conn, &src, out, NULL, NULL, &res, &e);
     CHECK_MSG(rc == 0, "%s: %s", e.code, e.msg);
     if (rc) return;
     CHECK_INT(res.rows, 5);
@@ -483,7 +483,7 @@ static void test_query_source(void)
                                  "FROM all_types WHERE id <= 2 -- trailing comment");
     lh_pg_result res;
     lh_err e;
-    int rc = lh_pg_pull(g_conn, &src, g_scratch, out, NULL, NULL, &res, &e);
+    int rc = lh_pg_pull(g_conn, &src, out, NULL, NULL, &res, &e);
     CHECK_MSG(rc == 0, "%s: %s", e.code, e.msg);
     if (rc) return;
     CHECK_INT(res.rows, 2);
@@ -504,7 +504,7 @@ static void test_query_source(void)
     /* VALUES works too, and an empty result gives an empty file with types */
     out = next_out();
     src = query_src("SELECT 1::bigint AS x, 'a'::text AS y WHERE false");
-    rc = lh_pg_pull(g_conn, &src, g_scratch, out, NULL, NULL, &res, &e);
+    rc = lh_pg_pull(g_conn, &src, out, NULL, NULL, &res, &e);
     CHECK_MSG(rc == 0, "%s: %s", e.code, e.msg);
     CHECK_INT(res.rows, 0);
     CHECK(res.n_cols == 2 && strcmp(res.cols[0].type, "BIGINT") == 0);
@@ -513,7 +513,7 @@ static void test_query_source(void)
     /* A value far over read_csv's default 2 MB line limit. */
     out = next_out();
     src = query_src("SELECT repeat('x', 5000000) AS big, decode(repeat('00ff', 1000000), 'hex') AS blob");
-    rc = lh_pg_pull(g_conn, &src, g_scratch, out, NULL, NULL, &res, &e);
+    rc = lh_pg_pull(g_conn, &src, out, NULL, NULL, &res, &e);
     CHECK_MSG(rc == 0, "%s: %s", e.code, e.msg);
     char *len = engine_text("SELECT length(big)::VARCHAR || ' ' || octet_length(blob)::VARCHAR FROM read_parquet('%s')", out);
     CHECK_STR(len, "5000000 2000000");
@@ -602,7 +602,7 @@ static void test_errors(void)
     s = (lh_pg_source){.dsn = dsn, .query = "SELECT 42 AS answer"};
     const char *out = next_out();
     lh_pg_result res;
-    int rc = lh_pg_pull(g_conn, &s, g_scratch, out, NULL, NULL, &res, &e);
+    int rc = lh_pg_pull(g_conn, &s, out, NULL, NULL, &res, &e);
     CHECK_MSG(rc == 0, "%s: %s", e.code, e.msg);
     CHECK_INT(res.rows, 1);
     lh_pg_result_free(&res);
@@ -630,7 +630,7 @@ static void test_incremental(void)
     lh_pg_result r1, r2, r3;
     lh_err e;
     const char *out1 = next_out();
-    int rc = lh_pg_pull(g_conn, &s, g_scratch, out1, NULL, NULL, &r1, &e);
+    int rc = lh_pg_pull(g_conn, &s, out1, NULL, NULL, &r1, &e);
     CHECK_MSG(rc == 0, "%s: %s", e.code, e.msg);
     if (rc) return;
     CHECK_INT(r1.rows, 1000);
@@ -642,7 +642,7 @@ static void test_incremental(void)
     const char *out2 = next_out();
     char out2_copy[128];
     snprintf(out2_copy, sizeof out2_copy, "%s", out2);
-    rc = lh_pg_pull(g_conn, &s, g_scratch, out2_copy, NULL, NULL, &r2, &e);
+    rc = lh_pg_pull(g_conn, &s, out2_copy, NULL, NULL, &r2, &e);
     CHECK_MSG(rc == 0, "%s: %s", e.code, e.msg);
     CHECK_INT(r2.rows, 500);
     CHECK_STR(r2.watermark, "1500");
@@ -659,7 +659,7 @@ static void test_incremental(void)
     /* Nothing new: no rows, and the watermark is kept. */
     s.watermark = r2.watermark;
     const char *out3 = next_out();
-    rc = lh_pg_pull(g_conn, &s, g_scratch, out3, NULL, NULL, &r3, &e);
+    rc = lh_pg_pull(g_conn, &s, out3, NULL, NULL, &r3, &e);
     CHECK_MSG(rc == 0, "%s: %s", e.code, e.msg);
     CHECK_INT(r3.rows, 0);
     CHECK_STR(r3.watermark, "1500");
@@ -669,7 +669,7 @@ static void test_incremental(void)
     lh_pg_source u = table_src("events");
     u.updated_column = "at";
     u.watermark = "2024-01-01 16:00:00+00"; /* minute 960 */
-    rc = lh_pg_pull(g_conn, &u, g_scratch, next_out(), NULL, NULL, &r3, &e);
+    rc = lh_pg_pull(g_conn, &u, next_out(), NULL, NULL, &r3, &e);
     CHECK_MSG(rc == 0, "%s: %s", e.code, e.msg);
     CHECK_INT(r3.rows, 540);
     CHECK_STR(r3.watermark, "2024-01-02 01:00:00+00");
@@ -709,7 +709,7 @@ static void test_progress_and_connection_lost(void)
     lh_pg_result res;
     lh_err e;
     const char *out = next_out();
-    int rc = lh_pg_pull(g_conn, &s, g_scratch, out, on_progress, &k, &res, &e);
+    int rc = lh_pg_pull(g_conn, &s, out, on_progress, &k, &res, &e);
     CHECK_MSG(rc == 0, "%s: %s", e.code, e.msg);
     CHECK_INT(res.rows, 250000);
     CHECK_INT(k.calls, 3); /* 100k, 200k, and the end */
@@ -720,7 +720,7 @@ static void test_progress_and_connection_lost(void)
     kill_ctx kk = {.kill_at_rows = 200000};
     s = query_src("SELECT g AS id, repeat('x', 200) AS pad FROM generate_series(1, 50000000) g");
     out = next_out();
-    rc = lh_pg_pull(g_conn, &s, g_scratch, out, on_progress, &kk, &res, &e);
+    rc = lh_pg_pull(g_conn, &s, out, on_progress, &kk, &res, &e);
     CHECK_INT(rc, LH_EUNAVAIL);
     CHECK_STR(e.code, "pg_connection_lost");
     CHECK(!exists(out));
