@@ -63,6 +63,10 @@ int lh_ingest_db(lh_catalog *cat, const lh_ingest_db_req *req, lh_job *job, json
 {
     *result = NULL;
     int64_t t0 = lh_mono_us();
+    if (req->batch_rows < 0 || req->batch_rows > LH_INGEST_DB_MAX_BATCH_ROWS)
+        return lh_err_set(err, LH_EINVAL, "invalid_parameter",
+                          "batch_rows (rows per Parquet row group) must be between 1 and %d, not %lld",
+                          LH_INGEST_DB_MAX_BATCH_ROWS, (long long)req->batch_rows);
     lh_dataset *cur;
     int rc = lh_ingest_prepare(cat, req->dataset, req->bucket, req->mode, &cur, err);
     if (rc) return rc;

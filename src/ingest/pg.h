@@ -1,11 +1,12 @@
 /* ingest/pg.h — pulling a PostgreSQL table or query into a Parquet file.
  *
  * Staffing systems keep their truth in PostgreSQL. A pull streams rows out
- * of the server with libpq (COPY … TO STDOUT, so the server sends rows as
- * fast as it can read them and nothing is paginated), writes them to a
- * staging file, and converts that into a zstd Parquet file with the types
- * the PostgreSQL columns declare — no inference: the source already knows.
- * Memory stays flat however large the table.
+ * of the server with libpq (COPY … TO STDOUT in binary format, so the
+ * server sends rows as fast as it can read them and nothing is paginated)
+ * and, while they arrive, converts them into a zstd Parquet file with the
+ * types the PostgreSQL columns declare — no inference: the source already
+ * knows. Memory stays flat however large the table (a bounded queue
+ * between the thread reading libpq and DuckDB writing row groups).
  *
  * Type mapping (PostgreSQL → Parquet via DuckDB):
  *   smallint/integer/bigint → SMALLINT/INTEGER/BIGINT; real/double → FLOAT/DOUBLE

@@ -2,7 +2,7 @@
  *
  * The pull runs in one READ ONLY, REPEATABLE READ transaction (one
  * snapshot for every statement; a "query" that writes is refused by the
- * server itself) and in five steps:
+ * server itself) and in four steps:
  *
  *   1. probe: SELECT * FROM <source> LIMIT 0 gives the column names, type
  *      OIDs and typmods (a table is resolved first with to_regclass, which
@@ -12,46 +12,46 @@
  *      (the mapping in pg.h);
  *   3. COPY (SELECT <per-column expression> FROM <source> q(c1..cn)
  *      [WHERE q.ck > '<watermark>'::<type>] [ORDER BY q.ck NULLS FIRST])
- *      TO STDOUT WITH (FORMAT csv, FORCE_QUOTE *), streamed with
- *      PQgetCopyData into a staging file in scratch_dir — libpq hands over
- *      one row per call, so memory stays flat;
- *   4. DuckDB reads the staging file with read_csv, every column declared
- *      VARCHAR (nothing is sniffed), and one explicit conversion per column
- *      turns the text into the target type while COPY writes zstd Parquet;
- *   5. the footer gives the column types reported back.
+ *      TO STDOUT WITH (FORMAT binary) is streamed by pg_stream.c into
+ *      COPY (SELECT <per-column conversion> FROM lh_feed(N)) TO <parquet>
+ *      on DuckDB's side: receiving and converting overlap, and memory is a
+ *      bounded queue of blocks however long the table;
+ *   4. the footer gives the column types reported back.
  *
- * The text crossing between the two is fixed by the session: DateStyle
- * ISO, TimeZone UTC (timestamptz arrives as "...+00"), IntervalStyle
- * postgres, extra_float_digits 1 (shortest exact floats), client_encoding
- * UTF8. Where PostgreSQL's text and DuckDB's parser disagree, one side
- * adapts:
- *   - NULL vs '': FORCE_QUOTE * quotes every non-NULL value, so NULL is
- *     the only unquoted empty field; read_csv(allow_quoted_nulls=false)
- *     keeps "" as an empty string.
- *   - bytea is sent as encode(x,'hex') and becomes a BLOB with unhex().
+ * Two roads cross the stream. Integers, floats, booleans, dates,
+ * timestamps, numeric(p,s) and bytea are "native": PostgreSQL sends its
+ * binary form and pg_stream.c decodes it into the typed DuckDB column (no
+ * text on either side; infinities, BC dates, -0 and NaN floats are exact
+ * by construction). Every other column is sent as text — what COPY's text
+ * format would print, i.e. the type's output function — and converted by
+ * one explicit SQL expression per column on DuckDB's side. The text is
+ * fixed by the session: DateStyle ISO, TimeZone UTC (timestamptz arrives
+ * as "...+00"), IntervalStyle postgres, extra_float_digits 1,
+ * client_encoding UTF8. Where PostgreSQL's text and DuckDB's parser
+ * disagree, one side adapts:
  *   - interval is sent as "<months> <days> <microseconds>" (its three
  *     fields, exactly) and rebuilt with to_months+to_days+to_microseconds;
  *     DuckDB does not read "-1 days +04:00:00".
- *   - BC dates/timestamps: PostgreSQL writes "0044-03-15 BC", which
- *     DuckDB would silently read as 44 AD; the " BC" suffix is turned into
- *     DuckDB's "(BC)" date form, the time part added separately.
- *   - arrays are sent as a JSON array of the elements' text (each element
- *     through the scalar expression above, e.g. hex for bytea[]), read as
- *     VARCHAR[] and converted element by element with list_transform, so
- *     elements get exactly the scalar conversion. An array of more than
+ *   - timetz is sent as the same instant in UTC (Parquet's TIME keeps no
+ *     offset).
+ *   - arrays are sent as a JSON array of the elements' text (bytea
+ *     elements as hex, BC dates as "0044-03-15 BC", which the element
+ *     conversion turns into DuckDB's "(BC)" form rather than 44 AD), read
+ *     as VARCHAR[] and converted element by element with list_transform,
+ *     so elements get exactly the scalar conversion. An array of more than
  *     one dimension is refused (by a deliberate cast error on the server
  *     carrying MULTIDIM_MARK): flattening it would change the data.
  *
  * Incremental pulls: with key_column (or updated_column) the rows are
  * ordered by it with NULLs first and the key's own PostgreSQL text is sent
- * as an extra first CSV field; the last row's is the watermark, text that
+ * as an extra first field; the last row's is the watermark, text that
  * PostgreSQL reads back with '<text>'::<the column's type> in the next
  * pull's WHERE. A pull that finds no new rows returns the watermark it was
  * given, so a caller storing the result never forgets its place.
  *
  * Errors carry the codes in pg.h; libpq and server messages pass through
- * scrub() so the password cannot appear even if a message quoted it. The
- * staging file is always removed; out_parquet is removed on any error.
+ * scrub() so the password cannot appear even if a message quoted it.
+ * out_parquet is removed on any error; nothing else touches the disk.
  */
 #include "ingest/pg_internal.h"
 
