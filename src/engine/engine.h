@@ -16,7 +16,8 @@
  * network and write into $HOME), and the library version is checked.
  *
  * Results are read a chunk at a time (the data-chunk API only; nothing
- * materialises a whole result). Values are read through lh_chunk accessors
+ * materialises a whole result); in the other direction a feed lets C code
+ * stream rows into a query (lh_feed_*) without staging them. Values are read through lh_chunk accessors
  * that know every DuckDB type, including nested LIST/STRUCT/MAP/ARRAY,
  * and render them as JSON or as text.
  *

@@ -2,7 +2,7 @@
  *
  * The public header (engine.h) keeps every struct opaque; the files of
  * engine/ each own one job (opening and locking down, statements, results,
- * type descriptions, value rendering, the appender, Parquet) and meet here:
+ * type descriptions, value rendering, the appender, feeds, Parquet) and meet here:
  * the struct layouts, the error mapping every file uses to turn a DuckDB
  * failure into an lh_err, and the "busy" bookkeeping that makes
  * lh_engine_conn_interrupt safe to call at any moment.

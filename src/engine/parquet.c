@@ -71,7 +71,15 @@ static int run_polite(lh_engine_conn *c, duckdb_prepared_statement ps, int64_t *
     duckdb_result res;
     int rc = 0;
     if (duckdb_execute_pending(pending, &res) == DuckDBError) {
-        rc = lh__sql_error(err, c, duckdb_result_error_type(&res), duckdb_result_error(&res));
+        /* When a worker thread's task failed, the next task call reports it
+         * wrapped as "Attempting to execute an unsuccessful or closed
+         * pending query result\nError: <the error>": keep the error. */
+        const char *msg = duckdb_result_error(&res);
+        const char *wrapped = msg ? strstr(msg, "Attempting to execute an unsuccessful or closed pending query result")
+                                  : NULL;
+        const char *inner = wrapped ? strstr(wrapped, "Error: ") : NULL;
+        if (inner) msg = inner + strlen("Error: ");
+        rc = lh__sql_error(err, c, duckdb_result_error_type(&res), msg);
     } else {
         duckdb_data_chunk ch = duckdb_fetch_chunk(res);
         if (ch && duckdb_data_chunk_get_size(ch) == 1 && duckdb_column_type(&res, 0) == DUCKDB_TYPE_BIGINT)

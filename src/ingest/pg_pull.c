@@ -363,7 +363,8 @@ static int probe_columns(pull *p, lh_err *err)
             if (strcasecmp(p->cols[i].name, k) == 0) p->key = (long)i;
         if (p->key < 0)
             return lh_err_set(err, LH_ENOTFOUND, "pg_column_not_found", "%s has no column \"%s\" (the %s)",
-                              lh__pg_source_name(p), k, p->src->key_column && *p->src->key_column ? "key_column" : "updated_column");
+                              lh__pg_source_name(p), k,
+                              p->src->key_column && *p->src->key_column ? "key_column" : "updated_column");
     }
     return 0;
 }

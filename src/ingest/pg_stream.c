@@ -52,6 +52,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #define PROGRESS_EVERY 100000
@@ -309,10 +310,13 @@ static void *reader_main(void *arg)
 static int value_error(stream *s, size_t col, lh_err *err, const char *what)
 {
     const pg_col *c = &s->p->cols[col];
+    char type[32];
+    if (s->ops[col] == OP_DEC) snprintf(type, sizeof type, "DECIMAL(%d,%d)", c->prec, c->scale);
+    else snprintf(type, sizeof type, "%s", s->ops[col] != OP_TS ? "VARCHAR"
+                                           : c->kind == PK_TIMESTAMPTZ ? "TIMESTAMP WITH TIME ZONE" : "TIMESTAMP");
     return lh_err_set(err, LH_EINVAL, "invalid_source",
-                      "column \"%s\" of %s holds %s, which its Parquet type cannot store (%s has no equivalent in "
-                      "DuckDB); pull it in a query as column::text or leave such rows out",
-                      c->name, lh__pg_source_name(s->p), what, what);
+                      "column \"%s\" of %s holds %s, which its Parquet type %s cannot store; pull it in a "
+                      "query as column::text, or leave such rows out", c->name, lh__pg_source_name(s->p), what, type);
 }
 
 /* numeric's binary form as DECIMAL(prec, scale): the value times 10^scale. */
@@ -326,7 +330,7 @@ static int decode_numeric(stream *s, size_t col, const unsigned char *v, size_t 
     if (sign == 0xD000 || sign == 0xF000) return value_error(s, col, err, sign == 0xD000 ? "Infinity" : "-Infinity");
     if ((sign != 0 && sign != 0x4000) || ndigits < 0 || n != 8 + 2 * (size_t)ndigits)
         return framing_error(s, err, "numeric");
-    static const __int128 pow10[] = {1, 10, 100, 1000};
+    static const int pow10[] = {1, 10, 100, 1000};
     __int128 acc = 0, limit = 1;
     for (int i = 0; i < c->prec; i++) limit *= 10;
     for (int i = 0; i < ndigits; i++) {
