@@ -7,7 +7,8 @@
  * then times, in the same run, the full pull-and-commit (lh_ingest_db) and
  * `psql -c "\copy (SELECT * FROM t) to /dev/null"` on the same table, and
  * prints rows/s and the ratio (goal <= 1.5), and the pull alone (lh_pg_pull
- * into a scratch file, no commit) against the same psql time. Peak memory:
+ * into a scratch file, no commit) against the same psql time, and the
+ * transport alone (binary COPY against a server-side cursor). Peak memory:
  * the max RSS of `lakehouse ingest-db` pulling N rows and 4N rows, each in
  * its own process, which should stay flat. LH_BENCH_PG_ROWS sets N
  * (default 1,000,000).
