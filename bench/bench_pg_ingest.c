@@ -6,9 +6,12 @@
  *             timestamps, booleans, doubles), N/4 rows
  * then times, in the same run, the full pull-and-commit (lh_ingest_db) and
  * `psql -c "\copy (SELECT * FROM t) to /dev/null"` on the same table, and
- * prints rows/s and the ratio (goal <= 1.5). Peak memory: the process's
- * VmHWM during a pull of N rows and during a pull of 4N rows (the peak is
- * reset before each through /proc/self/clear_refs), which should stay flat. LH_BENCH_PG_ROWS sets N (default 1,000,000).
+ * prints rows/s and the ratio (goal <= 1.5), and the pull alone (lh_pg_pull
+ * into a scratch file, no commit) against the same psql time, and the
+ * transport alone (binary COPY against a server-side cursor). Peak memory:
+ * the max RSS of `lakehouse ingest-db` pulling N rows and 4N rows, each in
+ * its own process, which should stay flat. LH_BENCH_PG_ROWS sets N
+ * (default 1,000,000).
  */
 #include "pg.h"
 #include "core/clock.h"
@@ -21,24 +24,52 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
-static long vm_hwm_kb(void)
+/* The lakehouse binary: LH_BINARY (bench/run.sh sets it), else the one
+ * beside this program's build directory. */
+static void lakehouse_binary(char *out, size_t n)
 {
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kb = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, "VmHWM:", 6)) kb = atol(line + 6);
-    if (f) fclose(f);
-    return kb;
+    const char *b = getenv("LH_BINARY");
+    if (b && *b) {
+        snprintf(out, n, "%s", b);
+        return;
+    }
+    char self[512];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    self[len > 0 ? len : 0] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash) *slash = '\0';
+    snprintf(out, n, "%s/../lakehouse", self);
 }
 
-/* Reset the peak so the next VmHWM reading belongs to one pull only. */
-static void reset_hwm(void)
+/* Peak memory of one pull on its own: `lakehouse ingest-db` on a fresh
+ * data directory in a child process, its ru_maxrss (KB) from wait4. A
+ * separate process, because a long-lived one keeps caches and allocator
+ * arenas from earlier work that blur a per-pull peak. */
+static long child_peak_kb(const char *conninfo, const char *table, const char *dir)
 {
-    FILE *f = fopen("/proc/self/clear_refs", "w");
-    if (f) { fputs("5", f); fclose(f); }
+    char bin[600], data[300];
+    lakehouse_binary(bin, sizeof bin);
+    snprintf(data, sizeof data, "%s/peak-%s", dir, table);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        if (null >= 0) dup2(null, 1);
+        execl(bin, bin, "ingest-db", "--dsn", conninfo, "--table", table, "--dataset", table, "--data-dir", data,
+              "--server", "http://127.0.0.1:9", "--quiet", (char *)NULL); /* never a running server */
+        _exit(127);
+    }
+    int status = 0;
+    struct rusage ru;
+    if (pid < 0 || wait4(pid, &status, 0, &ru) != pid || !WIFEXITED(status) || WEXITSTATUS(status)) {
+        fprintf(stderr, "bench: %s ingest-db %s failed\n", bin, table);
+        exit(1);
+    }
+    return ru.ru_maxrss;
 }
 
 static double pull(lh_app *app, const char *conninfo, const char *table, int64_t *rows)
@@ -53,6 +84,62 @@ static double pull(lh_app *app, const char *conninfo, const char *table, int64_t
     *rows = json_integer_value(json_object_get(res, "rows"));
     json_decref(res);
     return s;
+}
+
+/* The pull alone (lh_pg_pull into a scratch file: no catalog commit). */
+static double pull_only(lh_app *app, const char *conninfo, const char *table)
+{
+    lh_engine_conn *c;
+    lh_err e;
+    if (lh_engine_connect(lh_catalog_engine(app->cat), &c, &e)) { fprintf(stderr, "%s\n", e.msg); exit(1); }
+    char out[512];
+    snprintf(out, sizeof out, "%s/bench-pull-only.parquet", lh_catalog_scratch_dir(app->cat));
+    lh_pg_source src = {.dsn = conninfo, .table = table};
+    lh_pg_result res;
+    int64_t t = lh_mono_us();
+    if (lh_pg_pull(c, &src, out, NULL, NULL, &res, &e)) { fprintf(stderr, "pull %s: %s\n", table, e.msg); exit(1); }
+    double s = (double)(lh_mono_us() - t) / 1e6;
+    lh_pg_result_free(&res);
+    lh_engine_conn_free(c);
+    unlink(out);
+    return s;
+}
+
+/* Transport alone, no conversion: the issue asks to measure a server-side
+ * cursor against COPY. Both read every row of `table` in binary: COPY ...
+ * TO STDOUT (FORMAT binary) drained with PQgetCopyData, or DECLARE ...
+ * CURSOR and FETCH 10000 at a time with binary results, touching each
+ * value. */
+static double transport(const char *conninfo, const char *table, int cursor)
+{
+    PGconn *c = PQconnectdb(conninfo);
+    char sql[256];
+    int64_t t = lh_mono_us();
+    if (!cursor) {
+        snprintf(sql, sizeof sql, "COPY (SELECT * FROM %s) TO STDOUT (FORMAT binary)", table);
+        PQclear(PQexec(c, sql));
+        char *buf;
+        while (PQgetCopyData(c, &buf, 0) >= 0) PQfreemem(buf);
+        PQclear(PQgetResult(c));
+    } else {
+        snprintf(sql, sizeof sql, "DECLARE cur NO SCROLL CURSOR FOR SELECT * FROM %s", table);
+        PQclear(PQexec(c, "BEGIN"));
+        PQclear(PQexec(c, sql));
+        size_t touched = 0;
+        for (;;) {
+            PGresult *r = PQexecParams(c, "FETCH 10000 FROM cur", 0, NULL, NULL, NULL, NULL, 1);
+            int n = PQntuples(r), f = PQnfields(r);
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < f; j++) touched += (size_t)PQgetlength(r, i, j);
+            PQclear(r);
+            if (n == 0) break;
+        }
+        PQclear(PQexec(c, "COMMIT"));
+        if (!touched) fprintf(stderr, "bench: the cursor read nothing\n");
+    }
+    double secs = (double)(lh_mono_us() - t) / 1e6;
+    PQfinish(c);
+    return secs;
 }
 
 static double psql_copy(const char *conninfo, const char *table)
@@ -107,33 +194,42 @@ int main(void)
     if (lh_app_open(cfg, "bench", &app, &e)) { fprintf(stderr, "%s\n", e.msg); return 1; }
 
     printf("bench_pg_ingest: PostgreSQL 15 on a unix socket; best of 2 runs each\n");
-    printf("%-12s %10s %5s | %10s %10s | %10s %10s | %6s\n", "table", "rows", "cols", "lakehouse", "rows/s", "psql",
-           "rows/s", "ratio");
+    printf("%-12s %10s %5s | %10s %10s | %10s %10s | %6s | %9s %6s\n", "table", "rows", "cols", "lakehouse", "rows/s",
+           "psql", "rows/s", "ratio", "pull only", "ratio");
     const char *tables[] = {"accounts", "wide"};
     const int cols[] = {4, 30};
-    long hwm_small = 0;
     for (int i = 0; i < 2; i++) {
-        double best_lh = 1e99, best_ps = 1e99;
+        double best_lh = 1e99, best_ps = 1e99, best_po = 1e99;
         int64_t rows = 0;
         for (int r = 0; r < 2; r++) {
-            reset_hwm();
             double s = pull(app, conninfo, tables[i], &rows);
-            if (i == 0 && vm_hwm_kb() > hwm_small) hwm_small = vm_hwm_kb();
             if (s < best_lh) best_lh = s;
             s = psql_copy(conninfo, tables[i]);
             if (s < best_ps) best_ps = s;
+            s = pull_only(app, conninfo, tables[i]);
+            if (s < best_po) best_po = s;
         }
-        printf("%-12s %10lld %5d | %9.2fs %10.0f | %9.2fs %10.0f | %6.2f\n", tables[i], (long long)rows, cols[i],
-               best_lh, (double)rows / best_lh, best_ps, (double)rows / best_ps, best_lh / best_ps);
+        printf("%-12s %10lld %5d | %9.2fs %10.0f | %9.2fs %10.0f | %6.2f | %8.2fs %6.2f\n", tables[i], (long long)rows,
+               cols[i], best_lh, (double)rows / best_lh, best_ps, (double)rows / best_ps, best_lh / best_ps, best_po,
+               best_po / best_ps);
     }
+    double best_copy = 1e99, best_cursor = 1e99;
+    for (int r = 0; r < 2; r++) {
+        double s = transport(conninfo, "accounts", 0);
+        if (s < best_copy) best_copy = s;
+        s = transport(conninfo, "accounts", 1);
+        if (s < best_cursor) best_cursor = s;
+    }
+    printf("transport alone, accounts: COPY binary %.2fs, server-side cursor (FETCH 10000, binary) %.2fs\n",
+           best_copy, best_cursor);
     int64_t rows4;
-    reset_hwm();
     double s4 = pull(app, conninfo, "accounts_4x", &rows4);
-    long hwm_big = vm_hwm_kb();
     printf("%-12s %10lld %5d | %9.2fs %10.0f |\n", "accounts_4x", (long long)rows4, 4, s4, (double)rows4 / s4);
-    printf("peak memory during one pull (VmHWM, reset before each): %.0f MB for %lld rows, %.0f MB for %lld rows\n",
-           (double)hwm_small / 1024, n, (double)hwm_big / 1024, (long long)rows4);
-    printf("ratio = lakehouse pull+convert+commit time / psql \\copy to /dev/null (goal <= 1.5)\n");
+    long peak_small = child_peak_kb(conninfo, "accounts", dir), peak_big = child_peak_kb(conninfo, "accounts_4x", dir);
+    printf("peak memory of a pull (lakehouse ingest-db in its own process, max RSS): %.0f MB for %lld rows, "
+           "%.0f MB for %lld rows\n", (double)peak_small / 1024, n, (double)peak_big / 1024, (long long)rows4);
+    printf("ratio = lakehouse pull+convert+commit time / psql \\copy to /dev/null (goal <= 1.5); pull only = "
+           "lh_pg_pull into a scratch file, without the catalog commit\n");
     lh_app_close(app);
     lh_config_free(cfg);
     bench_pg_stop(pg, dir);

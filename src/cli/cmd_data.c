@@ -35,7 +35,7 @@ typedef struct data_flags {
     const char  *scale, *seed;
     const char  *dsn, *secret_ref, *table, *query, *key_column, *updated_column;
     const char  *filter;
-    int64_t      limit, timeout_ms;
+    int64_t      limit, timeout_ms, batch_rows;
     int          if_empty, quiet;
 } data_flags;
 
@@ -55,8 +55,8 @@ static int parse(int argc, char **argv, const char *usage, const char *accepts, 
         {"dsn", required_argument, NULL, 'n'},        {"secret-ref", required_argument, NULL, 'r'},
         {"table", required_argument, NULL, 'T'},      {"query", required_argument, NULL, 'Q'},
         {"key-column", required_argument, NULL, 'k'}, {"updated-column", required_argument, NULL, 'u'},
-        {"timeout-ms", required_argument, NULL, 'w'}, {"help", no_argument, NULL, 'h'},
-        {"filter", required_argument, NULL, 'F'},
+        {"timeout-ms", required_argument, NULL, 'w'}, {"batch-rows", required_argument, NULL, 'B'},
+        {"help", no_argument, NULL, 'h'},         {"filter", required_argument, NULL, 'F'},
         {NULL, 0, NULL, 0},
     };
     memset(f, 0, sizeof *f);
@@ -92,6 +92,7 @@ static int parse(int argc, char **argv, const char *usage, const char *accepts, 
         case 'u': f->updated_column = optarg; break;
         case 'w': f->timeout_ms = atoll(optarg); break;
         case 'F': f->filter = optarg; break;
+        case 'B': f->batch_rows = atoll(optarg); break;
         case 'h': fputs(usage, stdout); return LH_EXIT_OK;
         default: fputs(usage, stderr); return LH_EXIT_USAGE;
         }
@@ -513,19 +514,21 @@ int lh_cmd_demo(int argc, char **argv)
 static const char INGEST_DB_USAGE[] =
     "usage: lakehouse ingest-db (--dsn DSN | --secret-ref NAME) (--table T | --query SQL) --dataset NAME\n"
     "                           [--mode create|append|replace] [--key-column C | --updated-column C]\n"
-    "                           [--timeout-ms N] [--server URL] [--config FILE] [--data-dir DIR] [--quiet]\n"
+    "                           [--timeout-ms N] [--batch-rows N] [--server URL] [--config FILE]\n"
+    "                           [--data-dir DIR] [--quiet]\n"
     "\n"
     "Pull a PostgreSQL table or query into a dataset. The DSN is libpq's, as a URI\n"
     "(postgresql://user:pass@host:5432/db) or key=value; --secret-ref names a [section] of the\n"
     "secrets file whose `dsn` holds it, so the password stays off the command line. With\n"
     "--key-column (or --updated-column) and --mode append, only rows past the last pull's\n"
     "watermark are pulled. Uses the server at --server when one answers (following the job\n"
-    "with a progress line), else the data directory.\n";
+    "with a progress line), else the data directory. --batch-rows sets the rows per Parquet\n"
+    "row group (default 122880).\n";
 
 int lh_cmd_ingest_db(int argc, char **argv)
 {
     data_flags f;
-    int rc = parse(argc, argv, INGEST_DB_USAGE, "nrTQDmkuwscdq", &f);
+    int rc = parse(argc, argv, INGEST_DB_USAGE, "nrTQDmkuwBscdq", &f);
     if (rc >= 0) return rc;
     const char *dsn = f.dsn, *ref = f.secret_ref, *table = f.table, *query = f.query, *mode = f.mode,
                *key = f.key_column, *upd = f.updated_column;
@@ -540,6 +543,7 @@ int lh_cmd_ingest_db(int argc, char **argv)
                                  "secret_ref", ref, "table", table, "query", query, "mode", mode, "key_column", key,
                                  "updated_column", upd, "async", 1);
         if (tmo > 0) json_object_set_new(body, "timeout_ms", json_integer(tmo));
+        if (f.batch_rows) json_object_set_new(body, "batch_rows", json_integer(f.batch_rows));
         char *b = json_dumps(body, JSON_COMPACT);
         json_decref(body);
         lh_client_resp r;
@@ -565,7 +569,7 @@ int lh_cmd_ingest_db(int argc, char **argv)
     lh_secrets *sec = NULL;
     lh_buf red = LH_BUF_INIT;
     lh_ingest_db_req q = {.dataset = f.dataset, .table = table, .query = query, .key_column = key,
-                          .updated_column = upd, .timeout_ms = tmo,
+                          .updated_column = upd, .timeout_ms = tmo, .batch_rows = f.batch_rows,
                           .actor = getenv("USER") ? getenv("USER") : "cli"};
     if (ref) {
         if (lh_secrets_open(cfg->storage_secrets_file, &sec, &e)) rc = LH_EXIT_CONFIG;

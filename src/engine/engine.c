@@ -164,12 +164,14 @@ int lh_engine_open(const lh_engine_opts *opts, lh_engine **out, lh_err *err)
         return rc;
 
     lh_engine *e = lh_xcalloc(1, sizeof *e);
+    pthread_mutex_init(&e->feed_mu, NULL);
     char *open_err = NULL;
     if (duckdb_open_ext(NULL, &e->db, cfg, &open_err) == DuckDBError) {
         rc = lh_err_set(err, LH_EINTERNAL, "engine_open", "could not open DuckDB: %s",
                         open_err ? open_err : "unknown error");
         duckdb_free(open_err);
         duckdb_destroy_config(&cfg);
+        pthread_mutex_destroy(&e->feed_mu);
         free(e);
         return rc;
     }
@@ -203,7 +205,9 @@ int lh_engine_open(const lh_engine_opts *opts, lh_engine **out, lh_err *err)
 void lh_engine_free(lh_engine *e)
 {
     if (!e) return;
+    assert(!e->feeds && "free every feed before its engine");
     if (e->db) duckdb_close(&e->db);
+    pthread_mutex_destroy(&e->feed_mu);
     for (size_t i = 0; i < e->n_keywords; i++) free(e->keywords[i]);
     free(e->keywords);
     free(e);

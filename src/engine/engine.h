@@ -16,7 +16,8 @@
  * network and write into $HOME), and the library version is checked.
  *
  * Results are read a chunk at a time (the data-chunk API only; nothing
- * materialises a whole result). Values are read through lh_chunk accessors
+ * materialises a whole result); in the other direction a feed lets C code
+ * stream rows into a query (lh_feed_*) without staging them. Values are read through lh_chunk accessors
  * that know every DuckDB type, including nested LIST/STRUCT/MAP/ARRAY,
  * and render them as JSON or as text.
  *
@@ -196,6 +197,70 @@ int  lh_append_end_row(lh_appender *a, lh_err *err);
 /* Flush and close; returns the first error met, if any. Frees a. */
 int  lh_appender_close(lh_appender *a, lh_err *err);
 
+/* ---- feeds: rows made by C code, read by SQL as a table ----
+ *
+ * A feed is a table function the caller fills: `SELECT ... FROM lh_feed(N)`
+ * (lh_feed_sql gives the text) pulls chunks of rows from the caller's fill
+ * callback as DuckDB needs them, so a stream of any length flows through a
+ * query (e.g. into COPY ... TO a Parquet file) without ever being
+ * materialised. The columns are named c1..cn and typed by lh_feed_col.
+ *
+ * fill writes up to `cap` rows into `out` and sets *rows; *rows = 0 ends
+ * the feed. It runs on DuckDB's worker threads, at most `max_threads` at a
+ * time; `*local` is a per-thread slot (NULL at first) the callback may use,
+ * released with free_local when the thread is done. A non-zero return
+ * fails the query with err's message (the caller keeps its own copy of
+ * anything more precise). A feed must stay alive until the statement
+ * reading it has finished; lh_feed_free unregisters it. */
+typedef struct lh_feed     lh_feed;
+typedef struct lh_feed_out lh_feed_out;
+
+typedef enum lh_feed_type {
+    LH_FEED_VARCHAR,     /* lh_feed_set_text, valid UTF-8 only */
+    LH_FEED_BLOB,        /* lh_feed_set_text, any bytes */
+    LH_FEED_BOOLEAN,     /* bool */
+    LH_FEED_SMALLINT,    /* int16_t */
+    LH_FEED_INTEGER,     /* int32_t */
+    LH_FEED_BIGINT,      /* int64_t */
+    LH_FEED_FLOAT,       /* float */
+    LH_FEED_DOUBLE,      /* double */
+    LH_FEED_DATE,        /* int32_t days since 1970-01-01; INT32_MAX / -INT32_MAX are +-infinity */
+    LH_FEED_TIMESTAMP,   /* int64_t microseconds since 1970-01-01; INT64_MAX / -INT64_MAX are +-infinity */
+    LH_FEED_TIMESTAMPTZ, /* the same, an instant in UTC */
+    LH_FEED_DECIMAL,     /* lh_feed_set_decimal: the value times 10^scale */
+} lh_feed_type;
+
+typedef struct lh_feed_col {
+    lh_feed_type type;
+    uint8_t      width, scale; /* LH_FEED_DECIMAL: 1..38 and 0..width */
+} lh_feed_col;
+
+typedef int  (*lh_feed_fill_fn)(void *ctx, void **local, lh_feed_out *out, size_t cap, size_t *rows, lh_err *err);
+typedef void (*lh_feed_local_free_fn)(void *ctx, void *local);
+
+typedef struct lh_feed_spec {
+    const lh_feed_col    *cols;
+    size_t                n_cols;
+    lh_feed_fill_fn       fill;
+    lh_feed_local_free_fn free_local;  /* may be NULL */
+    void                 *ctx;
+    size_t                max_threads; /* 0 or 1: one thread, rows keep their order */
+} lh_feed_spec;
+
+/* Register a feed on c's engine (any connection of it can read it; the
+ * spec's cols are copied). */
+int         lh_feed_new(lh_engine_conn *c, const lh_feed_spec *spec, lh_feed **out, lh_err *err);
+void        lh_feed_free(lh_feed *f);
+/* "lh_feed(N)": the table expression to put after FROM. */
+const char *lh_feed_sql(const lh_feed *f);
+
+/* Inside fill: the column's value array (the C type in lh_feed_type's
+ * comment) for fixed-width types, rows 0..cap-1. */
+void *lh_feed_values(lh_feed_out *o, size_t col);
+void  lh_feed_set_null(lh_feed_out *o, size_t col, size_t row);
+void  lh_feed_set_text(lh_feed_out *o, size_t col, size_t row, const char *p, size_t n);
+void  lh_feed_set_decimal(lh_feed_out *o, size_t col, size_t row, __int128 v);
+
 /* ---- Parquet ---- */
 
 /* SQL string literal for s: 'it''s' (for file paths inside generated SQL). */
@@ -206,6 +271,14 @@ void lh_sql_quote_ident(lh_buf *out, const char *s);
 /* COPY (select_sql) TO path as Parquet with zstd compression; rows written
  * into *rows (may be NULL). */
 int  lh_parquet_write(lh_engine_conn *c, const char *select_sql, const char *path, int64_t *rows, lh_err *err);
+
+typedef struct lh_parquet_opts {
+    int64_t row_group_rows;  /* rows per row group; 0 = DuckDB's default (122,880) */
+} lh_parquet_opts;
+
+/* lh_parquet_write with options (o may be NULL). */
+int  lh_parquet_write_opts(lh_engine_conn *c, const char *select_sql, const char *path, const lh_parquet_opts *o,
+                           int64_t *rows, lh_err *err);
 
 typedef struct lh_column {
     char *name;

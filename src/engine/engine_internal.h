@@ -2,7 +2,7 @@
  *
  * The public header (engine.h) keeps every struct opaque; the files of
  * engine/ each own one job (opening and locking down, statements, results,
- * type descriptions, value rendering, the appender, Parquet) and meet here:
+ * type descriptions, value rendering, the appender, feeds, Parquet) and meet here:
  * the struct layouts, the error mapping every file uses to turn a DuckDB
  * failure into an lh_err, and the "busy" bookkeeping that makes
  * lh_engine_conn_interrupt safe to call at any moment.
@@ -35,6 +35,12 @@ struct lh_engine {
     atomic_int      locked;     /* lh_engine_lockdown succeeded */
     char          **keywords;   /* DuckDB's SQL keywords, sorted (lower case), for type spelling */
     size_t          n_keywords;
+    /* Feeds (feed.c): the lh_feed table function is registered on first
+     * use; live feeds are found by id under feed_mu. */
+    pthread_mutex_t feed_mu;
+    int             feed_registered;
+    struct lh_feed *feeds;
+    int64_t         feed_next_id;
 };
 
 struct lh_engine_conn {

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 void lh_sql_quote_literal(lh_buf *out, const char *s)
 {
@@ -42,6 +43,60 @@ void lh_sql_quote_ident(lh_buf *out, const char *s)
 
 int lh_parquet_write(lh_engine_conn *c, const char *select_sql, const char *path, int64_t *rows, lh_err *err)
 {
+    return lh_parquet_write_opts(c, select_sql, path, NULL, rows, err);
+}
+
+/* Run a prepared COPY to completion without spinning. DuckDB's own wait
+ * (duckdb_execute_pending) busy-polls for tasks while its worker threads
+ * run the last ones; when a worker is waiting on a producer (a feed whose
+ * rows come from the network) that poll burns a whole core the producer
+ * needs. Here the calling thread runs tasks while there are any and
+ * sleeps 100 us at a time while there are none. */
+static int run_polite(lh_engine_conn *c, duckdb_prepared_statement ps, int64_t *count, lh_err *err)
+{
+    duckdb_pending_result pending = NULL;
+    lh__conn_begin(c);
+    if (duckdb_pending_prepared(ps, &pending) == DuckDBError) {
+        int rc = lh__sql_error(err, c, DUCKDB_ERROR_INVALID, duckdb_pending_error(pending));
+        duckdb_destroy_pending(&pending);
+        lh__conn_end(c);
+        return rc;
+    }
+    if (lh__conn_was_interrupted(c)) duckdb_interrupt(c->con);
+    for (;;) {
+        duckdb_pending_state st = duckdb_pending_execute_task(pending);
+        if (st == DUCKDB_PENDING_RESULT_READY || st == DUCKDB_PENDING_ERROR) break;
+        if (st == DUCKDB_PENDING_NO_TASKS_AVAILABLE) nanosleep(&(struct timespec){0, 100000}, NULL);
+    }
+    duckdb_result res;
+    int rc = 0;
+    if (duckdb_execute_pending(pending, &res) == DuckDBError) {
+        /* When a worker thread's task failed, the next task call reports it
+         * wrapped as "Attempting to execute an unsuccessful or closed
+         * pending query result\nError: <the error>": keep the error. */
+        const char *msg = duckdb_result_error(&res);
+        const char *wrapped = msg ? strstr(msg, "Attempting to execute an unsuccessful or closed pending query result")
+                                  : NULL;
+        const char *inner = wrapped ? strstr(wrapped, "Error: ") : NULL;
+        if (inner) msg = inner + strlen("Error: ");
+        rc = lh__sql_error(err, c, duckdb_result_error_type(&res), msg);
+    } else {
+        duckdb_data_chunk ch = duckdb_fetch_chunk(res);
+        if (ch && duckdb_data_chunk_get_size(ch) == 1 && duckdb_column_type(&res, 0) == DUCKDB_TYPE_BIGINT)
+            *count = ((int64_t *)duckdb_vector_get_data(duckdb_data_chunk_get_vector(ch, 0)))[0];
+        else
+            rc = lh_err_set(err, LH_EINTERNAL, "parquet_write", "COPY returned no row count");
+        if (ch) duckdb_destroy_data_chunk(&ch);
+    }
+    duckdb_destroy_result(&res);
+    duckdb_destroy_pending(&pending);
+    lh__conn_end(c);
+    return rc;
+}
+
+int lh_parquet_write_opts(lh_engine_conn *c, const char *select_sql, const char *path, const lh_parquet_opts *o,
+                          int64_t *rows, lh_err *err)
+{
     if (rows) *rows = 0;
     /* A trailing ";" would end the statement inside COPY ( ... ). */
     size_t n = strlen(select_sql);
@@ -53,21 +108,16 @@ int lh_parquet_write(lh_engine_conn *c, const char *select_sql, const char *path
     lh_buf_append(&sql, select_sql, n);
     lh_buf_puts(&sql, "\n) TO ");
     lh_sql_quote_literal(&sql, path);
-    lh_buf_puts(&sql, " (FORMAT parquet, COMPRESSION zstd)");
-    lh_buf text = LH_BUF_INIT;
-    int rc = lh_engine_query_text(c, sql.data, &text, err);
-    if (rc) {
-        lh_err_prefix(err, "writing Parquet file %s", path);
-    } else if (rows) {
-        char *end = NULL;
-        long long v = strtoll(text.data ? text.data : "", &end, 10);
-        if (!text.data || end == text.data || *end)
-            rc = lh_err_set(err, LH_EINTERNAL, "parquet_write", "COPY to %s returned \"%s\", not a row count", path,
-                            text.data ? text.data : "");
-        else
-            *rows = v;
-    }
-    lh_buf_free(&text);
+    lh_buf_puts(&sql, " (FORMAT parquet, COMPRESSION zstd");
+    if (o && o->row_group_rows > 0) lh_buf_printf(&sql, ", ROW_GROUP_SIZE %lld", (long long)o->row_group_rows);
+    lh_buf_putc(&sql, ')');
+    lh_engine_stmt *s = NULL;
+    int64_t count = 0;
+    int rc = lh_engine_prepare(c, sql.data, &s, err);
+    if (!rc) rc = run_polite(c, s->ps, &count, err);
+    lh_stmt_free(s);
+    if (rc) lh_err_prefix(err, "writing Parquet file %s", path);
+    else if (rows) *rows = count;
     lh_buf_free(&sql);
     return rc;
 }

@@ -108,8 +108,11 @@ static int post_ingest_db(lh_req *req, lh_resp *resp)
     if (lh_ingest_mode_parse(mode, &r->mode, &e)) { lh_resp_error(resp, &e); goto done; }
     if (tags && !json_is_array(tags)) { lh_resp_errorf(resp, 400, "invalid_parameter", "tags must be an array of strings"); goto done; }
     if (async && !json_is_boolean(async)) { lh_resp_errorf(resp, 400, "invalid_parameter", "async must be true or false"); goto done; }
-    if (batch && (!json_is_integer(batch) || json_integer_value(batch) < 1)) {
-        lh_resp_errorf(resp, 400, "invalid_parameter", "batch_rows must be a positive integer");
+    if (batch && (!json_is_integer(batch) || json_integer_value(batch) < 1 ||
+                  json_integer_value(batch) > LH_INGEST_DB_MAX_BATCH_ROWS)) {
+        lh_resp_errorf(resp, 400, "invalid_parameter",
+                       "batch_rows (rows per Parquet row group) must be an integer between 1 and %d",
+                       LH_INGEST_DB_MAX_BATCH_ROWS);
         goto done;
     }
     if (tmo && (!json_is_integer(tmo) || json_integer_value(tmo) < 1)) {

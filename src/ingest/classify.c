@@ -152,7 +152,11 @@ static int classify_values(lh_engine_conn *c, const char *path, const lh_column 
     lh_sql_quote_literal(&sql, RE_NANP);
     lh_buf_puts(&sql, ") OR (regexp_full_match(s, ");
     lh_sql_quote_literal(&sql, RE_INTL);
-    lh_buf_puts(&sql, ") AND length(regexp_replace(s, '[^0-9]', '', 'g')) BETWEEN 8 AND 15)) "
+    /* The digit count as length minus length without digits: translate()
+     * is a plain character map, while regexp_replace(s, '[^0-9]', '', 'g')
+     * restarts a search per removed character (measured: 35 us per
+     * 84-character value, most of a 1M-row pull's classification). */
+    lh_buf_puts(&sql, ") AND length(s) - length(translate(s, '0123456789', '')) BETWEEN 8 AND 15)) "
                       "FROM (SELECT k, v, CASE WHEN strlen(v) <= 254 THEN v ELSE '' END AS s FROM "
                       "(SELECT k, nullif(trim(v), '') AS v FROM (UNPIVOT (SELECT ");
     for (size_t k = 0; k < n; k++) {

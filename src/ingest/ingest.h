@@ -104,6 +104,9 @@ int lh_ingest_file(lh_catalog *cat, const lh_ingest_req *req, lh_job *job, json_
 
 /* ---- PostgreSQL ---- */
 
+/* batch_rows bounds: DuckDB holds one row group in memory while writing it. */
+#define LH_INGEST_DB_MAX_BATCH_ROWS 1048576
+
 typedef struct lh_ingest_db_req {
     const char     *dataset;
     lh_ingest_mode  mode;
@@ -112,7 +115,8 @@ typedef struct lh_ingest_db_req {
     const char     *table, *query;
     const char     *key_column, *updated_column;
     int64_t         timeout_ms;
-    int64_t         batch_rows;     /* recorded in lineage; COPY streams without batches */
+    int64_t         batch_rows;     /* rows per Parquet row group (0 = DuckDB's 122,880; at most
+                                     * LH_INGEST_DB_MAX_BATCH_ROWS), recorded in lineage */
     const char     *bucket, *actor, *owner, *description;
     json_t         *tags;
 } lh_ingest_db_req;

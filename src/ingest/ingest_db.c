@@ -63,6 +63,10 @@ int lh_ingest_db(lh_catalog *cat, const lh_ingest_db_req *req, lh_job *job, json
 {
     *result = NULL;
     int64_t t0 = lh_mono_us();
+    if (req->batch_rows < 0 || req->batch_rows > LH_INGEST_DB_MAX_BATCH_ROWS)
+        return lh_err_set(err, LH_EINVAL, "invalid_parameter",
+                          "batch_rows (rows per Parquet row group) must be between 1 and %d, not %lld",
+                          LH_INGEST_DB_MAX_BATCH_ROWS, (long long)req->batch_rows);
     lh_dataset *cur;
     int rc = lh_ingest_prepare(cat, req->dataset, req->bucket, req->mode, &cur, err);
     if (rc) return rc;
@@ -71,7 +75,8 @@ int lh_ingest_db(lh_catalog *cat, const lh_ingest_db_req *req, lh_job *job, json
     const char *watermark = (live && wcol && req->mode == LH_MODE_APPEND) ? last_watermark(cur, wcol) : NULL;
 
     lh_pg_source src = {.dsn = req->dsn, .table = req->table, .query = req->query, .key_column = req->key_column,
-                        .updated_column = req->updated_column, .watermark = watermark, .timeout_ms = req->timeout_ms};
+                        .updated_column = req->updated_column, .watermark = watermark, .timeout_ms = req->timeout_ms,
+                        .row_group_rows = req->batch_rows};
     char id[LH_UUID_STRLEN];
     lh_uuid4(id);
     lh_buf out = LH_BUF_INIT;
@@ -80,7 +85,7 @@ int lh_ingest_db(lh_catalog *cat, const lh_ingest_db_req *req, lh_job *job, json
     lh_engine_conn *c = NULL;
     lh_pg_result pr = {0};
     rc = lh_engine_connect(lh_catalog_engine(cat), &c, err);
-    if (!rc) rc = lh_pg_pull(c, &src, lh_catalog_scratch_dir(cat), out.data, on_progress, job, &pr, err);
+    if (!rc) rc = lh_pg_pull(c, &src, out.data, on_progress, job, &pr, err);
     lh_engine_conn_free(c);
     if (!rc && live && req->mode == LH_MODE_APPEND) rc = check_append(cur, &pr, err);
     if (!rc && watermark && pr.rows == 0) {

@@ -1,11 +1,12 @@
 /* ingest/pg.h — pulling a PostgreSQL table or query into a Parquet file.
  *
  * Staffing systems keep their truth in PostgreSQL. A pull streams rows out
- * of the server with libpq (COPY … TO STDOUT, so the server sends rows as
- * fast as it can read them and nothing is paginated), writes them to a
- * staging file, and converts that into a zstd Parquet file with the types
- * the PostgreSQL columns declare — no inference: the source already knows.
- * Memory stays flat however large the table.
+ * of the server with libpq (COPY … TO STDOUT in binary format, so the
+ * server sends rows as fast as it can read them and nothing is paginated)
+ * and, while they arrive, converts them into a zstd Parquet file with the
+ * types the PostgreSQL columns declare — no inference: the source already
+ * knows. Memory stays flat however large the table (a bounded queue
+ * between the thread reading libpq and DuckDB writing row groups).
  *
  * Type mapping (PostgreSQL → Parquet via DuckDB):
  *   smallint/integer/bigint → SMALLINT/INTEGER/BIGINT; real/double → FLOAT/DOUBLE
@@ -54,6 +55,7 @@ typedef struct lh_pg_source {
     const char *updated_column; /* optional alternative to key_column (e.g. updated_at) */
     const char *watermark;      /* text of the last value pulled (from lineage); NULL = from the start */
     int64_t     timeout_ms;     /* statement_timeout for the pull; 0 = none */
+    int64_t     row_group_rows; /* rows per Parquet row group; 0 = DuckDB's default (122,880) */
 } lh_pg_source;
 
 typedef struct lh_pg_result {
@@ -68,8 +70,7 @@ typedef struct lh_pg_result {
 /* Progress while streaming: rows so far and the estimate (-1 unknown). */
 typedef void (*lh_pg_progress)(void *ctx, int64_t rows, int64_t estimated_rows);
 
-/* Pull into out_parquet (created; removed on any error). scratch_dir holds
- * the staging file. Errors (all with the password redacted):
+/* Pull into out_parquet (created; removed on any error). Errors (all with the password redacted):
  *   LH_EINVAL "invalid_dsn", "invalid_source" (neither or both of table/query,
  *     a non-SELECT query, both key_column and updated_column)
  *   LH_EPERM  "pg_auth_failed"
@@ -77,8 +78,8 @@ typedef void (*lh_pg_progress)(void *ctx, int64_t rows, int64_t estimated_rows);
  *   LH_ENOTFOUND "pg_table_not_found", "pg_column_not_found"
  *   LH_ETIMEOUT "pg_statement_timeout"
  *   LH_EINVAL "pg_error" (any other server error, with its SQLSTATE) */
-int  lh_pg_pull(lh_engine_conn *c, const lh_pg_source *src, const char *scratch_dir, const char *out_parquet,
-                lh_pg_progress progress, void *ctx, lh_pg_result *out, lh_err *err);
+int  lh_pg_pull(lh_engine_conn *c, const lh_pg_source *src, const char *out_parquet, lh_pg_progress progress,
+                void *ctx, lh_pg_result *out, lh_err *err);
 void lh_pg_result_free(lh_pg_result *r);
 
 #endif

@@ -2,7 +2,7 @@
  *
  * The pull runs in one READ ONLY, REPEATABLE READ transaction (one
  * snapshot for every statement; a "query" that writes is refused by the
- * server itself) and in five steps:
+ * server itself) and in four steps:
  *
  *   1. probe: SELECT * FROM <source> LIMIT 0 gives the column names, type
  *      OIDs and typmods (a table is resolved first with to_regclass, which
@@ -12,116 +12,71 @@
  *      (the mapping in pg.h);
  *   3. COPY (SELECT <per-column expression> FROM <source> q(c1..cn)
  *      [WHERE q.ck > '<watermark>'::<type>] [ORDER BY q.ck NULLS FIRST])
- *      TO STDOUT WITH (FORMAT csv, FORCE_QUOTE *), streamed with
- *      PQgetCopyData into a staging file in scratch_dir — libpq hands over
- *      one row per call, so memory stays flat;
- *   4. DuckDB reads the staging file with read_csv, every column declared
- *      VARCHAR (nothing is sniffed), and one explicit conversion per column
- *      turns the text into the target type while COPY writes zstd Parquet;
- *   5. the footer gives the column types reported back.
+ *      TO STDOUT WITH (FORMAT binary) is streamed by pg_stream.c into
+ *      COPY (SELECT <per-column conversion> FROM lh_feed(N)) TO <parquet>
+ *      on DuckDB's side: receiving and converting overlap, and memory is a
+ *      bounded queue of blocks however long the table;
+ *   4. the footer gives the column types reported back.
  *
- * The text crossing between the two is fixed by the session: DateStyle
- * ISO, TimeZone UTC (timestamptz arrives as "...+00"), IntervalStyle
- * postgres, extra_float_digits 1 (shortest exact floats), client_encoding
- * UTF8. Where PostgreSQL's text and DuckDB's parser disagree, one side
- * adapts:
- *   - NULL vs '': FORCE_QUOTE * quotes every non-NULL value, so NULL is
- *     the only unquoted empty field; read_csv(allow_quoted_nulls=false)
- *     keeps "" as an empty string.
- *   - bytea is sent as encode(x,'hex') and becomes a BLOB with unhex().
+ * Two roads cross the stream. Integers, floats, booleans, dates,
+ * timestamps, numeric(p,s) and bytea are "native": PostgreSQL sends its
+ * binary form and pg_stream.c decodes it into the typed DuckDB column (no
+ * text on either side; infinities, BC dates, -0 and NaN floats are exact
+ * by construction). Every other column is sent as text — what COPY's text
+ * format would print, i.e. the type's output function — and converted by
+ * one explicit SQL expression per column on DuckDB's side. The text is
+ * fixed by the session: DateStyle ISO, TimeZone UTC (timestamptz arrives
+ * as "...+00"), IntervalStyle postgres, extra_float_digits 1,
+ * client_encoding UTF8. Where PostgreSQL's text and DuckDB's parser
+ * disagree, one side adapts:
  *   - interval is sent as "<months> <days> <microseconds>" (its three
  *     fields, exactly) and rebuilt with to_months+to_days+to_microseconds;
  *     DuckDB does not read "-1 days +04:00:00".
- *   - BC dates/timestamps: PostgreSQL writes "0044-03-15 BC", which
- *     DuckDB would silently read as 44 AD; the " BC" suffix is turned into
- *     DuckDB's "(BC)" date form, the time part added separately.
- *   - arrays are sent as a JSON array of the elements' text (each element
- *     through the scalar expression above, e.g. hex for bytea[]), read as
- *     VARCHAR[] and converted element by element with list_transform, so
- *     elements get exactly the scalar conversion. An array of more than
+ *   - timetz is sent as the same instant in UTC (Parquet's TIME keeps no
+ *     offset).
+ *   - arrays are sent as a JSON array of the elements' text (bytea
+ *     elements as hex, BC dates as "0044-03-15 BC", which the element
+ *     conversion turns into DuckDB's "(BC)" form rather than 44 AD), read
+ *     as VARCHAR[] and converted element by element with list_transform,
+ *     so elements get exactly the scalar conversion. An array of more than
  *     one dimension is refused (by a deliberate cast error on the server
  *     carrying MULTIDIM_MARK): flattening it would change the data.
  *
  * Incremental pulls: with key_column (or updated_column) the rows are
  * ordered by it with NULLs first and the key's own PostgreSQL text is sent
- * as an extra first CSV field; the last row's is the watermark, text that
+ * as an extra first field; the last row's is the watermark, text that
  * PostgreSQL reads back with '<text>'::<the column's type> in the next
  * pull's WHERE. A pull that finds no new rows returns the watermark it was
  * given, so a caller storing the result never forgets its place.
  *
  * Errors carry the codes in pg.h; libpq and server messages pass through
- * scrub() so the password cannot appear even if a message quoted it. The
- * staging file is always removed; out_parquet is removed on any error.
+ * scrub() so the password cannot appear even if a message quoted it.
+ * out_parquet is removed on any error; nothing else touches the disk.
  */
-#include "ingest/pg.h"
+#include "ingest/pg_internal.h"
 
 #include "core/buf.h"
 
 #include <assert.h>
 #include <ctype.h>
 #include <inttypes.h>
-#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
-#define PROGRESS_EVERY   100000
 #define CONNECT_TIMEOUT  "10"
 #define MULTIDIM_MARK    "lakehouse: multidimensional array"
 #define INTERVAL_MARK    "lakehouse: interval Parquet cannot hold in column "
-/* read_csv's line limit. DuckDB sizes its read buffers from it, so it is
- * set per pull from the longest row actually streamed, never below
- * DuckDB's default of 2 MB: measured on a 4M-row table, a fixed 256 MB
- * limit made the conversion peak at 840 MB, 2 MB at 279 MB. */
-#define MIN_LINE_SIZE    ((size_t)2 << 20)
 
 /* Built-in type OIDs (pg_type.dat; stable across PostgreSQL versions). */
 enum {
-    OID_BOOL = 16, OID_BYTEA = 17, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23, OID_TEXT = 25,
+    OID_BOOL = 16, OID_BYTEA = 17, OID_NAME = 19, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23, OID_TEXT = 25,
     OID_JSON = 114, OID_FLOAT4 = 700, OID_FLOAT8 = 701, OID_BPCHAR = 1042, OID_VARCHAR = 1043,
     OID_DATE = 1082, OID_TIME = 1083, OID_TIMESTAMP = 1114, OID_TIMESTAMPTZ = 1184,
     OID_INTERVAL = 1186, OID_TIMETZ = 1266, OID_NUMERIC = 1700, OID_UUID = 2950, OID_JSONB = 3802,
 };
-
-typedef enum pg_kind {
-    PK_VARCHAR, /* text-likes, enums, numeric without a fitting typmod, anything else */
-    PK_SMALLINT, PK_INTEGER, PK_BIGINT, PK_FLOAT, PK_DOUBLE, PK_DECIMAL, PK_BOOLEAN,
-    PK_DATE, PK_TIME, PK_TIMETZ, PK_TIMESTAMP, PK_TIMESTAMPTZ, PK_INTERVAL, PK_UUID, PK_JSON, PK_BLOB,
-} pg_kind;
-
-typedef struct pg_col {
-    char   *name;       /* as PostgreSQL names it */
-    char   *out_name;   /* in the Parquet file (deduplicated) */
-    Oid     type;
-    int     typmod;
-    pg_kind kind;
-    int     prec, scale; /* PK_DECIMAL */
-    int     is_list;
-} pg_col;
-
-typedef struct pg_typerow {
-    Oid  oid, basetype, elem;
-    int  typmod;
-    char typtype, category;
-    char *format;       /* format_type(oid, NULL) */
-} pg_typerow;
-
-typedef struct pull {
-    const lh_pg_source *src;
-    PGconn   *conn;
-    char     *password;      /* to scrub from messages; NULL if none */
-    lh_buf    from;          /* "<regclass>" or "(\n<query>\n)" */
-    pg_col   *cols;
-    size_t    n_cols;
-    long      key;           /* index of the key/updated column, -1 if none */
-    char     *key_type;      /* format_type of the key column */
-    int64_t   estimated;
-    size_t    longest_row;   /* bytes, as streamed (sizes read_csv's buffers) */
-    pg_typerow *types;
-    size_t    n_types;
-} pull;
 
 /* ---- messages ---- */
 
@@ -151,13 +106,13 @@ static char *clean(const pull *p, const char *msg)
     return lh_buf_detach(&b);
 }
 
-static const char *source_name(const pull *p)
+const char *lh__pg_source_name(const pull *p)
 {
     return p->src->table ? p->src->table : "the query";
 }
 
 /* Map a failed result (or a broken connection) to pg.h's codes. */
-static int server_error(pull *p, const PGresult *res, lh_err *err)
+int lh__pg_server_error(pull *p, const PGresult *res, lh_err *err)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
@@ -168,7 +123,7 @@ static int server_error(pull *p, const PGresult *res, lh_err *err)
                                                           strcmp(state, "57P03") == 0))) {
         rc = lh_err_set(err, LH_EUNAVAIL, "pg_connection_lost",
                         "the connection to PostgreSQL was lost while pulling %s: %s; run the pull again",
-                        source_name(p), msg);
+                        lh__pg_source_name(p), msg);
     } else if (!state) {
         rc = lh_err_set(err, LH_EINVAL, "pg_error", "PostgreSQL: %s", msg);
     } else if (strcmp(state, "42P01") == 0) {
@@ -179,7 +134,7 @@ static int server_error(pull *p, const PGresult *res, lh_err *err)
         rc = lh_err_set(err, LH_ETIMEOUT, "pg_statement_timeout",
                         "PostgreSQL stopped pulling %s after timeout_ms=%" PRId64
                         " (statement_timeout); raise timeout_ms or pull fewer rows",
-                        source_name(p), p->src->timeout_ms);
+                        lh__pg_source_name(p), p->src->timeout_ms);
     } else if (strncmp(state, "28", 2) == 0) {
         rc = lh_err_set(err, LH_EPERM, "pg_auth_failed", "PostgreSQL refused the login: %s", msg);
     } else if (strcmp(state, "25006") == 0 || (strcmp(state, "0A000") == 0 && strstr(msg, "data-modifying"))) {
@@ -313,7 +268,7 @@ static int pg_connect(pull *p, lh_err *err)
 static int pg_command(pull *p, const char *sql, lh_err *err)
 {
     PGresult *r = PQexec(p->conn, sql);
-    int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : server_error(p, r, err);
+    int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : lh__pg_server_error(p, r, err);
     PQclear(r);
     return rc;
 }
@@ -350,7 +305,7 @@ static int resolve_table(pull *p, lh_err *err)
         if (state && strcmp(state, "42602") == 0) /* invalid_name */
             rc = lh_err_set(err, LH_EINVAL, "invalid_source", "\"%s\" is not a valid table name", p->src->table);
         else
-            rc = server_error(p, r, err);
+            rc = lh__pg_server_error(p, r, err);
     } else if (PQntuples(r) == 0) {
         rc = lh_err_set(err, LH_ENOTFOUND, "pg_table_not_found",
                         "PostgreSQL has no table \"%s\" (on the search_path, or in the schema given); "
@@ -382,14 +337,14 @@ static int probe_columns(pull *p, lh_err *err)
     PGresult *r = pg_query(p, sql.data, 0, NULL);
     lh_buf_free(&sql);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        int rc = server_error(p, r, err);
+        int rc = lh__pg_server_error(p, r, err);
         PQclear(r);
         return rc;
     }
     p->n_cols = (size_t)PQnfields(r);
     if (p->n_cols == 0) {
         PQclear(r);
-        return lh_err_set(err, LH_EINVAL, "invalid_source", "%s has no columns", source_name(p));
+        return lh_err_set(err, LH_EINVAL, "invalid_source", "%s has no columns", lh__pg_source_name(p));
     }
     p->cols = lh_xcalloc(p->n_cols, sizeof *p->cols);
     for (size_t i = 0; i < p->n_cols; i++) {
@@ -408,7 +363,8 @@ static int probe_columns(pull *p, lh_err *err)
             if (strcasecmp(p->cols[i].name, k) == 0) p->key = (long)i;
         if (p->key < 0)
             return lh_err_set(err, LH_ENOTFOUND, "pg_column_not_found", "%s has no column \"%s\" (the %s)",
-                              source_name(p), k, p->src->key_column && *p->src->key_column ? "key_column" : "updated_column");
+                              lh__pg_source_name(p), k,
+                              p->src->key_column && *p->src->key_column ? "key_column" : "updated_column");
     }
     return 0;
 }
@@ -432,7 +388,7 @@ static int load_types(pull *p, lh_err *err)
         1, params);
     lh_buf_free(&oids);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        int rc = server_error(p, r, err);
+        int rc = lh__pg_server_error(p, r, err);
         PQclear(r);
         return rc;
     }
@@ -522,6 +478,11 @@ static void map_types(pull *p)
             base = e ? e->oid : t->elem;
         }
         c->kind = scalar_kind(base, typmod, &c->prec, &c->scale);
+        /* Types whose binary form is exactly their text (textsend,
+         * enum_send, json_send): sent as they are. */
+        const pg_typerow *bt = type_row(p, base);
+        c->raw_text = base == OID_TEXT || base == OID_VARCHAR || base == OID_BPCHAR || base == OID_NAME ||
+                      base == OID_JSON || (bt && bt->typtype == 'e');
         if (p->key == (long)i) {
             const pg_typerow *own = type_row(p, c->type);
             p->key_type = lh_xstrdup(own ? own->format : "text");
@@ -557,15 +518,37 @@ static void pg_scalar_expr(lh_buf *b, pg_kind k, const char *x)
     }
 }
 
+int lh__pg_native(const pg_col *c)
+{
+    if (c->is_list) return 0;
+    switch (c->kind) {
+    case PK_SMALLINT: case PK_INTEGER: case PK_BIGINT: case PK_FLOAT: case PK_DOUBLE: case PK_DECIMAL:
+    case PK_BOOLEAN: case PK_DATE: case PK_TIMESTAMP: case PK_TIMESTAMPTZ: case PK_BLOB:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* The value of column i as the binary COPY sends it: native columns in
+ * their own binary form (pg_stream.c decodes them), everything else as
+ * text. That text must be what COPY's text format would print, i.e. the
+ * type's output function: a plain ::text cast is not always that (it trims
+ * char(n), adds inet's /32), so types without a text-shaped binary form go
+ * through format('%s'), which calls the output function. */
 static void pg_column_expr(lh_buf *b, const pg_col *c, size_t i)
 {
     char x[32];
     snprintf(x, sizeof x, "q.c%zu", i + 1);
     if (!c->is_list) {
-        if (c->kind == PK_BLOB || c->kind == PK_INTERVAL || c->kind == PK_TIMETZ)
+        if (lh__pg_native(c) || c->raw_text)
+            lh_buf_puts(b, x);
+        else if (c->kind == PK_INTERVAL || c->kind == PK_TIMETZ)
             pg_scalar_expr(b, c->kind, x);
+        else if (c->kind == PK_TIME || c->kind == PK_UUID || c->kind == PK_JSON)
+            lh_buf_printf(b, "%s::text", x); /* I/O conversion casts: the output function */
         else
-            lh_buf_puts(b, x); /* COPY's own text output */
+            lh_buf_printf(b, "CASE WHEN %s IS NULL THEN NULL ELSE pg_catalog.format('%%s', %s) END", x, x);
         return;
     }
     /* More than one dimension: a cast that fails on purpose, naming the
@@ -596,71 +579,7 @@ static void build_copy(pull *p, lh_buf *sql)
         }
         lh_buf_printf(sql, " ORDER BY q.c%ld NULLS FIRST", p->key + 1);
     }
-    lh_buf_puts(sql, ") TO STDOUT WITH (FORMAT csv, FORCE_QUOTE *)");
-}
-
-/* The first CSV field of a row (FORCE_QUOTE: quoted unless NULL). */
-static int first_field(const char *row, int n, lh_buf *out)
-{
-    lh_buf_reset(out);
-    if (n <= 0 || row[0] != '"') return 0;
-    for (int i = 1; i < n; i++) {
-        if (row[i] == '"') {
-            if (i + 1 < n && row[i + 1] == '"') {
-                lh_buf_putc(out, '"');
-                i++;
-            } else {
-                return 1;
-            }
-        } else {
-            lh_buf_putc(out, row[i]);
-        }
-    }
-    return 1;
-}
-
-static int stream_copy(pull *p, FILE *f, lh_pg_progress progress, void *ctx, int64_t *rows, lh_buf *last_key,
-                       int *have_key, lh_err *err)
-{
-    lh_buf sql = LH_BUF_INIT;
-    build_copy(p, &sql);
-    int sent = PQsendQueryParams(p->conn, sql.data, 0, NULL, NULL, NULL, NULL, 0);
-    lh_buf_free(&sql);
-    if (!sent) return server_error(p, NULL, err);
-    PGresult *r = PQgetResult(p->conn);
-    if (PQresultStatus(r) != PGRES_COPY_OUT) {
-        int rc = server_error(p, r, err);
-        PQclear(r);
-        while ((r = PQgetResult(p->conn))) PQclear(r);
-        return rc;
-    }
-    PQclear(r);
-
-    int rc = 0, write_failed = 0;
-    *rows = 0;
-    *have_key = 0;
-    for (;;) {
-        char *buf = NULL;
-        int n = PQgetCopyData(p->conn, &buf, 0);
-        if (n < 0) break;
-        if (!write_failed && fwrite(buf, 1, (size_t)n, f) != (size_t)n) write_failed = 1;
-        if ((size_t)n > p->longest_row) p->longest_row = (size_t)n;
-        if (p->key >= 0) *have_key = first_field(buf, n, last_key);
-        PQfreemem(buf);
-        if (++*rows % PROGRESS_EVERY == 0 && progress) progress(ctx, *rows, p->estimated);
-    }
-    /* -1: the COPY ended (its result follows); -2: the connection failed. */
-    while ((r = PQgetResult(p->conn))) {
-        if (!rc && PQresultStatus(r) != PGRES_COMMAND_OK) rc = server_error(p, r, err);
-        PQclear(r);
-        if (PQstatus(p->conn) == CONNECTION_BAD) break;
-    }
-    if (!rc && PQstatus(p->conn) == CONNECTION_BAD) rc = server_error(p, NULL, err);
-    if (!rc && write_failed)
-        rc = lh_err_set(err, LH_EIO, "write_failed", "writing the staging file for %s failed (disk full?)",
-                        source_name(p));
-    if (!rc && progress) progress(ctx, *rows, p->estimated);
-    return rc;
+    lh_buf_puts(sql, ") TO STDOUT WITH (FORMAT binary)");
 }
 
 /* ---- step 4: DuckDB ---- */
@@ -718,6 +637,10 @@ static void duck_column_expr(lh_buf *b, const pg_col *c, size_t i)
 {
     char v[32];
     snprintf(v, sizeof v, "c%zu", i + 1);
+    if (lh__pg_native(c)) { /* already typed by the feed */
+        lh_buf_puts(b, v);
+        return;
+    }
     if (!c->is_list) {
         duck_scalar_expr(b, c, v);
         return;
@@ -745,49 +668,40 @@ static void name_outputs(pull *p)
     }
 }
 
-static int convert(pull *p, lh_engine_conn *c, const char *staging, const char *out_parquet, int64_t *rows,
-                   lh_err *err)
+/* The SELECT DuckDB runs over the feed, up to its FROM target. */
+static void duck_select_head(pull *p, lh_buf *sql)
 {
-    name_outputs(p);
-    lh_buf sql = LH_BUF_INIT;
-    lh_buf_puts(&sql, "SELECT ");
+    lh_buf_puts(sql, "SELECT ");
     for (size_t i = 0; i < p->n_cols; i++) {
-        if (i) lh_buf_puts(&sql, ", ");
-        duck_column_expr(&sql, &p->cols[i], i);
-        lh_buf_puts(&sql, " AS ");
-        lh_sql_quote_ident(&sql, p->cols[i].out_name);
+        if (i) lh_buf_puts(sql, ", ");
+        duck_column_expr(sql, &p->cols[i], i);
+        lh_buf_puts(sql, " AS ");
+        lh_sql_quote_ident(sql, p->cols[i].out_name);
     }
-    lh_buf_puts(&sql, " FROM read_csv(");
-    lh_sql_quote_literal(&sql, staging);
-    lh_buf_puts(&sql, ", columns={");
-    if (p->key >= 0) lh_buf_puts(&sql, "'wm':'VARCHAR', ");
-    for (size_t i = 0; i < p->n_cols; i++) lh_buf_printf(&sql, "%s'c%zu':'VARCHAR'", i ? ", " : "", i + 1);
-    size_t line = MIN_LINE_SIZE;
-    while (line < p->longest_row + 1024) line *= 2;
-    lh_buf_puts(&sql, "}, header=false, auto_detect=false, delim=',', quote='\"', escape='\"', nullstr='', "
-                      "allow_quoted_nulls=false, comment='', skip=0, strict_mode=true, ");
-    lh_buf_printf(&sql, "max_line_size=%zu)", line);
-    lh_err e;
-    int rc = lh_parquet_write(c, sql.data, out_parquet, rows, &e);
-    lh_buf_free(&sql);
-    if (!rc) return 0;
-    const char *iv = strstr(e.msg, INTERVAL_MARK);
+    lh_buf_puts(sql, " FROM ");
+}
+
+/* A failure of DuckDB's own (a conversion in the SELECT) as pg.h's codes. */
+static int engine_error(pull *p, const lh_err *e, lh_err *err)
+{
+    const char *iv = strstr(e->msg, INTERVAL_MARK);
     if (iv) {
         lh_buf name = LH_BUF_INIT;
         for (const char *s = iv + strlen(INTERVAL_MARK); *s && *s != '\n'; s++) lh_buf_putc(&name, *s);
-        rc = lh_err_set(err, LH_EINVAL, "invalid_source",
-                        "column \"%s\" of %s holds an interval Parquet's INTERVAL cannot store (a negative interval, "
-                        "one finer than a millisecond, or a time part of 1193 hours or more); pull it in a query as extract(epoch FROM column) or "
-                        "column::text", name.data ? name.data : "?", source_name(p));
+        int rc = lh_err_set(err, LH_EINVAL, "invalid_source",
+                            "column \"%s\" of %s holds an interval Parquet's INTERVAL cannot store (a negative "
+                            "interval, one finer than a millisecond, or a time part of 1193 hours or more); pull it "
+                            "in a query as extract(epoch FROM column) or column::text",
+                            name.data ? name.data : "?", lh__pg_source_name(p));
         lh_buf_free(&name);
         return rc;
     }
-    if (strstr(e.msg, "Conversion Error"))
+    if (strstr(e->msg, "Conversion Error"))
         return lh_err_set(err, LH_EINVAL, "invalid_source",
-                          "a value of %s has no equivalent in the Parquet type its column maps to (a NaN in a "
-                          "numeric(p,s) column, or a date or time outside DuckDB's range): %s",
-                          source_name(p), e.msg);
-    return lh_err_set(err, e.status, e.code, "converting the rows pulled from %s: %s", source_name(p), e.msg);
+                          "a value of %s has no equivalent in the Parquet type its column maps to (a time or "
+                          "value outside DuckDB's range): %s", lh__pg_source_name(p), e->msg);
+    return lh_err_set(err, e->status, e->code, "converting the rows pulled from %s: %s", lh__pg_source_name(p),
+                      e->msg);
 }
 
 /* ---- the pull ---- */
@@ -807,20 +721,18 @@ static void pull_free(pull *p)
     free(p->key_type);
 }
 
-int lh_pg_pull(lh_engine_conn *c, const lh_pg_source *src, const char *scratch_dir, const char *out_parquet,
-               lh_pg_progress progress, void *ctx, lh_pg_result *out, lh_err *err)
+int lh_pg_pull(lh_engine_conn *c, const lh_pg_source *src, const char *out_parquet, lh_pg_progress progress,
+               void *ctx, lh_pg_result *out, lh_err *err)
 {
-    assert(c && src && scratch_dir && out_parquet && out);
+    assert(c && src && out_parquet && out);
     memset(out, 0, sizeof *out);
     out->estimated_rows = -1;
     int rc = check_source(src, err);
     if (rc) return rc;
 
     pull p = {.src = src, .key = -1, .estimated = -1};
-    lh_buf staging = LH_BUF_INIT, last_key = LH_BUF_INIT;
-    FILE *f = NULL;
-    int64_t streamed = 0, written = 0;
-    int have_key = 0;
+    pg_stream_out so = {.last_key = LH_BUF_INIT};
+    lh_buf copy = LH_BUF_INIT, head = LH_BUF_INIT;
 
     if ((rc = pg_connect(&p, err)) || (rc = start_session(&p, err))) goto done;
     if (src->table && *src->table) {
@@ -830,53 +742,46 @@ int lh_pg_pull(lh_engine_conn *c, const lh_pg_source *src, const char *scratch_d
     }
     if ((rc = probe_columns(&p, err)) || (rc = load_types(&p, err))) goto done;
     map_types(&p);
+    name_outputs(&p);
+    build_copy(&p, &copy);
+    duck_select_head(&p, &head);
 
-    lh_buf_printf(&staging, "%s/pg-pull-XXXXXX.csv", scratch_dir);
-    int fd = mkstemps(staging.data, 4);
-    if (fd < 0 || !(f = fdopen(fd, "wb"))) {
-        if (fd >= 0) close(fd);
-        else lh_buf_reset(&staging);
-        rc = lh_err_set(err, LH_EIO, "write_failed", "cannot create a staging file in %s", scratch_dir);
+    lh_err e;
+    rc = lh__pg_stream(&p, c, copy.data, head.data, out_parquet, src->row_group_rows, progress, ctx, &so, &e);
+    if (rc) {
+        if (so.engine_failed) rc = engine_error(&p, &e, err);
+        else *err = e;
         goto done;
     }
-    setvbuf(f, NULL, _IOFBF, 1 << 20);
-    rc = stream_copy(&p, f, progress, ctx, &streamed, &last_key, &have_key, err);
-    if (fclose(f) != 0 && !rc)
-        rc = lh_err_set(err, LH_EIO, "write_failed", "writing the staging file for %s failed (disk full?)",
-                        source_name(&p));
-    f = NULL;
-    if (rc) goto done;
     PQclear(PQexec(p.conn, "COMMIT"));
     PQfinish(p.conn);
     p.conn = NULL;
 
-    if ((rc = convert(&p, c, staging.data, out_parquet, &written, err))) goto done;
-    if (written != streamed) {
+    if (so.written != so.streamed) {
         rc = lh_err_set(err, LH_EINTERNAL, "ingest_failed",
                         "PostgreSQL sent %" PRId64 " rows of %s but %" PRId64 " reached the Parquet file",
-                        streamed, source_name(&p), written);
+                        so.streamed, lh__pg_source_name(&p), so.written);
         goto done;
     }
     lh_parquet_info info = {0};
     if ((rc = lh_parquet_footer(c, out_parquet, &info, err))) goto done;
-    out->rows = written;
+    out->rows = so.written;
     out->cols = info.cols;
     out->n_cols = info.n_cols;
     info.cols = NULL;
     info.n_cols = 0;
     lh_parquet_info_free(&info);
     out->estimated_rows = p.estimated;
-    if (have_key)
-        out->watermark = lh_xstrdup(last_key.data ? last_key.data : "");
+    if (so.have_key)
+        out->watermark = lh_xstrdup(so.last_key.data ? so.last_key.data : "");
     else if (src->watermark)
         out->watermark = lh_xstrdup(src->watermark);
 
 done:
-    if (f) fclose(f);
-    if (staging.len) unlink(staging.data);
     if (rc) unlink(out_parquet);
-    lh_buf_free(&staging);
-    lh_buf_free(&last_key);
+    lh_buf_free(&copy);
+    lh_buf_free(&head);
+    lh_buf_free(&so.last_key);
     pull_free(&p);
     return rc;
 }

@@ -115,9 +115,11 @@ class IngestDb(unittest.TestCase):
         self.assertNotIn(PASSWORD, r.stdout + r.stderr)
         url = f"http://127.0.0.1:{self.srv.port}"
         r = lh.run_cli("ingest-db", "--dsn", self.pg.dsn, "--table", "people", "--dataset", "cli_people",
-                       "--server", url, cwd=self.srv.tmp)
+                       "--batch-rows", "4096", "--server", url, cwd=self.srv.tmp)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(json.loads(r.stdout)["rows"], 1000)
+        lin = self.srv.get("/catalog/datasets/cli_people").json()["lineage"][-1]
+        self.assertEqual(lin["batch_rows"], 4096)
         r = lh.run_cli("ingest-db", "--dsn", self.pg.dsn, "--table", "no_such", "--dataset", "x", "--server", url,
                        cwd=self.srv.tmp)
         self.assertEqual(r.returncode, 1)
@@ -138,6 +140,9 @@ class IngestDb(unittest.TestCase):
             (dict(dsn=self.pg.dsn, table="people", dataset="Bad-Name"), 400, "invalid_dataset_name"),
             (dict(dsn=self.pg.dsn, table="people", dataset="e8", bogus=1), 400, "invalid_parameter"),
             (dict(secret_ref="missing", table="people", dataset="e9"), 400, "secret_ref_unknown"),
+            (dict(dsn=self.pg.dsn, table="people", dataset="e10", batch_rows=0), 400, "invalid_parameter"),
+            (dict(dsn=self.pg.dsn, table="people", dataset="e11", batch_rows=2000000), 400, "invalid_parameter"),
+            (dict(dsn=self.pg.dsn, table="people", dataset="e12", batch_rows="4096"), 400, "invalid_parameter"),
         ]
         for body, status, code in cases:
             r = self.ingest(**body)

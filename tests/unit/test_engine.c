@@ -18,6 +18,7 @@
 #include <ftw.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1033,6 +1034,149 @@ static void allowed(lh_engine_conn *c, const char *label, const char *sql)
     fprintf(stderr, "     allowed  %s\n", label);
 }
 
+/* ---- feeds ---- */
+
+typedef struct feed_ctx {
+    int64_t total, next;    /* rows to make, next row number */
+    int     fail_at;        /* fail the fill that would make this row (0: never) */
+    int     locals_made, locals_freed;
+} feed_ctx;
+
+static int feed_fill(void *vctx, void **local, lh_feed_out *out, size_t cap, size_t *rows, lh_err *err)
+{
+    feed_ctx *f = vctx;
+    if (!*local) {
+        *local = lh_xstrdup("per-thread state");
+        f->locals_made++;
+    }
+    bool *b = lh_feed_values(out, 1);
+    int16_t *i2 = lh_feed_values(out, 2);
+    int32_t *i4 = lh_feed_values(out, 3);
+    int64_t *i8 = lh_feed_values(out, 4);
+    float *f4 = lh_feed_values(out, 5);
+    double *f8 = lh_feed_values(out, 6);
+    int32_t *d = lh_feed_values(out, 7);
+    int64_t *ts = lh_feed_values(out, 8), *tz = lh_feed_values(out, 9);
+    size_t n = 0;
+    for (; n < cap && f->next < f->total; n++, f->next++) {
+        int64_t v = f->next;
+        if (f->fail_at && v == f->fail_at)
+            return lh_err_set(err, LH_EINVAL, "feed_test", "the test feed refuses row %lld", (long long)v);
+        char text[32];
+        int len = snprintf(text, sizeof text, "row %lld é", (long long)v);
+        lh_feed_set_text(out, 0, n, text, (size_t)len);
+        b[n] = v % 2 == 0;
+        i2[n] = (int16_t)(v % 30000);
+        i4[n] = (int32_t)v;
+        i8[n] = v * 1000000000LL;
+        f4[n] = (float)v / 4;
+        f8[n] = (double)v / 8;
+        d[n] = (int32_t)v;                 /* days since 1970-01-01 */
+        ts[n] = v * 1000000LL;             /* v seconds after the epoch */
+        tz[n] = v == 1 ? INT64_MAX : v * 1000000LL;
+        lh_feed_set_decimal(out, 10, n, (__int128)(v % 99) * 100 + 25); /* DECIMAL(4,2): int16 storage */
+        lh_feed_set_decimal(out, 11, n, -((__int128)v * 1000 + 1));    /* DECIMAL(9,3) */
+        lh_feed_set_decimal(out, 12, n, (__int128)v * 100000000000LL); /* DECIMAL(18,4) */
+        __int128 big = 1;
+        for (int k = 0; k < 37; k++) big *= 10;
+        lh_feed_set_decimal(out, 13, n, big + v);                      /* DECIMAL(38,0) */
+        lh_feed_set_text(out, 14, n, "\0\1\2", 3);
+        if (v % 3 == 0) {
+            for (size_t col = 0; col < 15; col++) lh_feed_set_null(out, col, n);
+        }
+    }
+    *rows = n;
+    return 0;
+}
+
+static void feed_local_free(void *vctx, void *local)
+{
+    feed_ctx *f = vctx;
+    f->locals_freed++;
+    free(local);
+}
+
+static void test_feed(void)
+{
+    lh_engine *e = open_engine();
+    lh_engine_conn *c = connect_to(e);
+    static const lh_feed_col cols[] = {
+        {LH_FEED_VARCHAR, 0, 0},   {LH_FEED_BOOLEAN, 0, 0},     {LH_FEED_SMALLINT, 0, 0}, {LH_FEED_INTEGER, 0, 0},
+        {LH_FEED_BIGINT, 0, 0},    {LH_FEED_FLOAT, 0, 0},       {LH_FEED_DOUBLE, 0, 0},   {LH_FEED_DATE, 0, 0},
+        {LH_FEED_TIMESTAMP, 0, 0}, {LH_FEED_TIMESTAMPTZ, 0, 0}, {LH_FEED_DECIMAL, 4, 2},  {LH_FEED_DECIMAL, 9, 3},
+        {LH_FEED_DECIMAL, 18, 4},  {LH_FEED_DECIMAL, 38, 0},    {LH_FEED_BLOB, 0, 0},
+    };
+    feed_ctx fc = {.total = 5000};
+    lh_feed_spec spec = {.cols = cols, .n_cols = 15, .fill = feed_fill, .free_local = feed_local_free, .ctx = &fc};
+    lh_feed *f = NULL;
+    lh_err err = {0};
+    CHECK_MSG(lh_feed_new(c, &spec, &f, &err) == 0, "%s", err.msg);
+    if (!f) return;
+
+    /* Several chunks stream through a query into Parquet, in order. */
+    char path[256], sql[1024];
+    snprintf(path, sizeof path, "%s/feed.parquet", g_tmp);
+    snprintf(sql, sizeof sql, "SELECT * FROM %s", lh_feed_sql(f));
+    int64_t rows = 0;
+    lh_parquet_opts po = {.row_group_rows = 2048};
+    CHECK_MSG(lh_parquet_write_opts(c, sql, path, &po, &rows, &err) == 0, "%s", err.msg);
+    CHECK_INT(rows, 5000);
+    CHECK_INT(fc.locals_made, 1);
+    lh_parquet_info info;
+    CHECK_MSG(lh_parquet_footer(c, path, &info, &err) == 0, "%s", err.msg);
+    const char *types[] = {"VARCHAR", "BOOLEAN", "SMALLINT", "INTEGER", "BIGINT", "FLOAT", "DOUBLE", "DATE",
+                           "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "DECIMAL(4,2)", "DECIMAL(9,3)",
+                           "DECIMAL(18,4)", "DECIMAL(38,0)", "BLOB"};
+    CHECK_INT(info.n_cols, 15);
+    for (size_t i = 0; i < info.n_cols && i < 15; i++) CHECK_STR(info.cols[i].type, types[i]);
+    lh_parquet_info_free(&info);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM parquet_metadata('%s') WHERE column_id = 0", path);
+    char *v = first_value(c, sql, 0, NULL);
+    CHECK_STR(v, "3"); /* 5000 rows in groups of 2048 */
+    free(v);
+    snprintf(sql, sizeof sql,
+             "SELECT concat_ws('|', c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, hex(c15)) "
+             "FROM read_parquet('%s') WHERE c4 = 4001", path);
+    v = first_value(c, sql, 0, NULL);
+    CHECK_STR(v, "row 4001 é|false|4001|4001|4001000000000|1000.25|500.125|1980-12-15|1970-01-01 01:06:41|"
+                 "1970-01-01 01:06:41+00|41.25|-4001.001|40010000000.0000|10000000000000000000000000000000004001|000102");
+    free(v);
+    snprintf(sql, sizeof sql, "SELECT concat_ws('|', count(*), count(c1), count(c15), bool_and(c4 = rn - 1), "
+                              "max(c10)::VARCHAR) FROM (SELECT *, row_number() OVER () AS rn FROM read_parquet('%s'))",
+             path);
+    v = first_value(c, sql, 0, NULL);
+    CHECK_STR(v, "5000|3333|3333|true|infinity");
+    free(v);
+
+    /* A failing fill fails the statement with its message; no rows count. */
+    fc = (feed_ctx){.total = 10000, .fail_at = 7000};
+    snprintf(sql, sizeof sql, "SELECT * FROM %s", lh_feed_sql(f));
+    rows = -1;
+    CHECK(lh_parquet_write_opts(c, sql, path, NULL, &rows, &err) != 0);
+    CHECK_MSG(strstr(err.msg, "the test feed refuses row 7000") != NULL, "%s", err.msg);
+    CHECK_INT(rows, 0);
+    CHECK_INT(fc.locals_freed, fc.locals_made);
+
+    /* A feed that is gone (or never was) is a binding error. */
+    char gone[64];
+    snprintf(gone, sizeof gone, "SELECT * FROM %s", lh_feed_sql(f));
+    lh_feed_free(f);
+    CHECK(lh_engine_exec(c, gone, &err) != 0);
+    CHECK_MSG(strstr(err.msg, "no feed") != NULL, "%s", err.msg);
+    CHECK(lh_engine_exec(c, "SELECT * FROM lh_feed(999999)", &err) != 0);
+
+    /* Bad specs are refused. */
+    lh_feed_col bad = {LH_FEED_DECIMAL, 40, 2};
+    spec.cols = &bad;
+    spec.n_cols = 1;
+    CHECK_INT(lh_feed_new(c, &spec, &f, &err), LH_EINVAL);
+    spec.n_cols = 0;
+    CHECK_INT(lh_feed_new(c, &spec, &f, &err), LH_EINVAL);
+
+    lh_engine_conn_free(c);
+    lh_engine_free(e);
+}
+
 static void test_lockdown(void)
 {
     char allowed_dir[128], outside[128], sibling[128], sql[1024];
@@ -1195,6 +1339,7 @@ int main(void)
     RUN(test_interrupt);
     RUN(test_appender);
     RUN(test_parquet);
+    RUN(test_feed);
     RUN(test_lockdown);
     nftw(g_tmp, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
     return TEST_SUMMARY();

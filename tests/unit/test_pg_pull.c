@@ -41,7 +41,7 @@
 #define APP_PASSWORD "Corr3ct-Horse-battery"
 
 static char            g_pgdir[64];    /* postgres-owned: data/ and the socket */
-static char            g_scratch[64];  /* ours: staging and output files */
+static char            g_scratch[64];  /* ours: output files */
 static char            g_dsn[256];
 static lh_engine      *g_eng;
 static lh_engine_conn *g_conn;
@@ -161,13 +161,14 @@ static int exists(const char *p)
     return stat(p, &st) == 0;
 }
 
-/* Files left in the scratch directory whose name starts with prefix. */
-static int count_files(const char *prefix)
+/* Files in the scratch directory that are not a pull's output (a pull
+ * must leave nothing else behind: no staging, no partial files). */
+static int count_strays(void)
 {
     DIR *d = opendir(g_scratch);
     int n = 0;
     for (struct dirent *e; d && (e = readdir(d));)
-        if (strncmp(e->d_name, prefix, strlen(prefix)) == 0) n++;
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strncmp(e->d_name, "out_", 4)) n++;
     if (d) closedir(d);
     return n;
 }
@@ -187,11 +188,11 @@ static void expect_fail(const lh_pg_source *src, int status, const char *code, l
 {
     const char *out = next_out();
     lh_pg_result res;
-    int rc = lh_pg_pull(g_conn, src, g_scratch, out, NULL, NULL, &res, e);
+    int rc = lh_pg_pull(g_conn, src, out, NULL, NULL, &res, e);
     CHECK_INT(rc, status);
     CHECK_STR(e->code, code);
     CHECK(!exists(out));
-    CHECK_INT(count_files("pg-pull-"), 0);
+    CHECK_INT(count_strays(), 0);
     lh_pg_result_free(&res);
 }
 
@@ -361,13 +362,13 @@ static void test_all_types(void)
     lh_pg_source src = table_src("all_types");
     lh_pg_result res;
     lh_err e;
-    int rc = lh_pg_pull(g_conn, &src, g_scratch, out, NULL, NULL, &res, &e);
+    int rc = lh_pg_pull(g_conn, &src, out, NULL, NULL, &res, &e);
     CHECK_MSG(rc == 0, "%s: %s", e.code, e.msg);
     if (rc) return;
     CHECK_INT(res.rows, 5);
     CHECK_INT(res.estimated_rows, 5);
     CHECK(res.watermark == NULL);
-    CHECK_INT(count_files("pg-pull-"), 0);
+    CHECK_INT(count_strays(), 0);
 
     static const expect_col cols[] = {
         {"id", "INTEGER", "1|2|3|4|5"},
@@ -483,7 +484,7 @@ static void test_query_source(void)
                                  "FROM all_types WHERE id <= 2 -- trailing comment");
     lh_pg_result res;
     lh_err e;
-    int rc = lh_pg_pull(g_conn, &src, g_scratch, out, NULL, NULL, &res, &e);
+    int rc = lh_pg_pull(g_conn, &src, out, NULL, NULL, &res, &e);
     CHECK_MSG(rc == 0, "%s: %s", e.code, e.msg);
     if (rc) return;
     CHECK_INT(res.rows, 2);
@@ -504,7 +505,7 @@ static void test_query_source(void)
     /* VALUES works too, and an empty result gives an empty file with types */
     out = next_out();
     src = query_src("SELECT 1::bigint AS x, 'a'::text AS y WHERE false");
-    rc = lh_pg_pull(g_conn, &src, g_scratch, out, NULL, NULL, &res, &e);
+    rc = lh_pg_pull(g_conn, &src, out, NULL, NULL, &res, &e);
     CHECK_MSG(rc == 0, "%s: %s", e.code, e.msg);
     CHECK_INT(res.rows, 0);
     CHECK(res.n_cols == 2 && strcmp(res.cols[0].type, "BIGINT") == 0);
@@ -513,7 +514,7 @@ static void test_query_source(void)
     /* A value far over read_csv's default 2 MB line limit. */
     out = next_out();
     src = query_src("SELECT repeat('x', 5000000) AS big, decode(repeat('00ff', 1000000), 'hex') AS blob");
-    rc = lh_pg_pull(g_conn, &src, g_scratch, out, NULL, NULL, &res, &e);
+    rc = lh_pg_pull(g_conn, &src, out, NULL, NULL, &res, &e);
     CHECK_MSG(rc == 0, "%s: %s", e.code, e.msg);
     char *len = engine_text("SELECT length(big)::VARCHAR || ' ' || octet_length(blob)::VARCHAR FROM read_parquet('%s')", out);
     CHECK_STR(len, "5000000 2000000");
@@ -555,6 +556,101 @@ static void test_query_source(void)
     bad = query_src("SELECT 1 AS id, '{{1,2},{3,4}}'::int[] AS grid");
     expect_fail(&bad, LH_EINVAL, "invalid_source", &e);
     CHECK_MSG(strstr(e.msg, "\"grid\"") && strstr(e.msg, "multidimensional"), "%s", e.msg);
+}
+
+/* ---- progress (and a backend killed at a given row) ---- */
+
+typedef struct kill_ctx {
+    int64_t calls, last_rows, estimate;
+    int     kill_at_rows;
+} kill_ctx;
+
+static void on_progress(void *vctx, int64_t rows, int64_t estimated)
+{
+    kill_ctx *k = vctx;
+    k->calls++;
+    k->last_rows = rows;
+    k->estimate = estimated;
+    if (k->kill_at_rows && rows >= k->kill_at_rows) {
+        k->kill_at_rows = 0;
+        pg("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'lakehouse'");
+    }
+}
+
+/* ---- the stream: row groups, and failures on either side mid-stream ---- */
+
+static void test_stream(void)
+{
+    /* row_group_rows (batch_rows) sets the Parquet row groups; order kept */
+    lh_pg_source s = query_src("SELECT g AS id, (g / 3.0)::numeric(10,2) AS third FROM generate_series(1, 10000) g");
+    s.row_group_rows = 4096;
+    const char *out = next_out();
+    lh_pg_result res;
+    lh_err e;
+    int rc = lh_pg_pull(g_conn, &s, out, NULL, NULL, &res, &e);
+    CHECK_MSG(rc == 0, "%s: %s", e.code, e.msg);
+    CHECK_INT(res.rows, 10000);
+    char *v = engine_text("SELECT count(DISTINCT row_group_id)::VARCHAR || ' ' || max(row_group_num_rows)::VARCHAR "
+                          "FROM parquet_metadata('%s')", out);
+    CHECK_STR(v, "3 4096");
+    free(v);
+    v = engine_text("SELECT bool_and(id = rn)::VARCHAR || ' ' || max(third)::VARCHAR FROM "
+                    "(SELECT id, third, row_number() OVER () AS rn FROM read_parquet('%s'))", out);
+    CHECK_STR(v, "true 3333.33");
+    free(v);
+    lh_pg_result_free(&res);
+
+    /* A value the writer cannot store, deep in a long stream: the pull
+     * stops there (the server's COPY is cancelled, not read to its end;
+     * the reader's progress shows how far it got), nothing is left
+     * behind, and the next pull works. */
+    static const char *const bad_at_150k[][2] = {
+        /* refused while decoding (DECIMAL has no NaN) */
+        {"SELECT g AS id, CASE WHEN g = 150000 THEN 'NaN'::numeric ELSE g END::numeric(12,2) AS amount, "
+         "repeat('x', 100) AS pad FROM generate_series(1, 3000000) g", "\"amount\""},
+        /* refused by DuckDB's conversion SQL (a negative interval) */
+        {"SELECT g AS id, CASE WHEN g = 150000 THEN interval '-1 day' ELSE interval '1 day' END AS shift "
+         "FROM generate_series(1, 3000000) g", "\"shift\""},
+    };
+    for (size_t i = 0; i < 2; i++) {
+        s = query_src(bad_at_150k[i][0]);
+        kill_ctx k = {0};
+        out = next_out();
+        rc = lh_pg_pull(g_conn, &s, out, on_progress, &k, &res, &e);
+        CHECK_INT(rc, LH_EINVAL);
+        CHECK_STR(e.code, "invalid_source");
+        CHECK_MSG(strstr(e.msg, bad_at_150k[i][1]) != NULL, "%s", e.msg);
+        CHECK_MSG(k.last_rows >= 100000 && k.last_rows < 1000000, "the reader got to row %" PRId64, k.last_rows);
+        CHECK(!exists(out));
+        lh_pg_result_free(&res);
+    }
+
+    /* PostgreSQL's timestamps reach 294276 AD, DuckDB's 294247 AD. */
+    s = query_src("SELECT 1 AS id, '294270-01-01 00:00:00'::timestamp AS far");
+    expect_fail(&s, LH_EINVAL, "invalid_source", &e);
+    CHECK_MSG(strstr(e.msg, "\"far\"") && strstr(e.msg, "294247"), "%s", e.msg);
+
+    /* numeric(p,s) from its base-10000 digits: every digit and scale exact,
+     * up to DuckDB's 38. */
+    s = query_src("SELECT x::numeric(38,10) AS n FROM (VALUES ('-1234567890123456789012345678.0123456789'), "
+                  "('0.0000000001'), ('0'), ('99999999999999999999999999.9999999999')) t(x)");
+    out = next_out();
+    rc = lh_pg_pull(g_conn, &s, out, NULL, NULL, &res, &e);
+    CHECK_MSG(rc == 0, "%s: %s", e.code, e.msg);
+    v = engine_text("SELECT string_agg(n::VARCHAR, '|' ORDER BY n) FROM read_parquet('%s')", out);
+    CHECK_STR(v, "-1234567890123456789012345678.0123456789|0.0000000000|0.0000000001|"
+                 "99999999999999999999999999.9999999999");
+    free(v);
+    lh_pg_result_free(&res);
+
+    /* the connection is still good for the next pull */
+    s = table_src("all_types");
+    out = next_out();
+    rc = lh_pg_pull(g_conn, &s, out, NULL, NULL, &res, &e);
+    CHECK_MSG(rc == 0, "%s: %s", e.code, e.msg);
+    CHECK_INT(res.rows, 5);
+    lh_pg_result_free(&res);
+    CHECK_INT(count_strays(), 0);
 }
 
 /* ---- errors ---- */
@@ -602,7 +698,7 @@ static void test_errors(void)
     s = (lh_pg_source){.dsn = dsn, .query = "SELECT 42 AS answer"};
     const char *out = next_out();
     lh_pg_result res;
-    int rc = lh_pg_pull(g_conn, &s, g_scratch, out, NULL, NULL, &res, &e);
+    int rc = lh_pg_pull(g_conn, &s, out, NULL, NULL, &res, &e);
     CHECK_MSG(rc == 0, "%s: %s", e.code, e.msg);
     CHECK_INT(res.rows, 1);
     lh_pg_result_free(&res);
@@ -630,7 +726,7 @@ static void test_incremental(void)
     lh_pg_result r1, r2, r3;
     lh_err e;
     const char *out1 = next_out();
-    int rc = lh_pg_pull(g_conn, &s, g_scratch, out1, NULL, NULL, &r1, &e);
+    int rc = lh_pg_pull(g_conn, &s, out1, NULL, NULL, &r1, &e);
     CHECK_MSG(rc == 0, "%s: %s", e.code, e.msg);
     if (rc) return;
     CHECK_INT(r1.rows, 1000);
@@ -642,7 +738,7 @@ static void test_incremental(void)
     const char *out2 = next_out();
     char out2_copy[128];
     snprintf(out2_copy, sizeof out2_copy, "%s", out2);
-    rc = lh_pg_pull(g_conn, &s, g_scratch, out2_copy, NULL, NULL, &r2, &e);
+    rc = lh_pg_pull(g_conn, &s, out2_copy, NULL, NULL, &r2, &e);
     CHECK_MSG(rc == 0, "%s: %s", e.code, e.msg);
     CHECK_INT(r2.rows, 500);
     CHECK_STR(r2.watermark, "1500");
@@ -659,7 +755,7 @@ static void test_incremental(void)
     /* Nothing new: no rows, and the watermark is kept. */
     s.watermark = r2.watermark;
     const char *out3 = next_out();
-    rc = lh_pg_pull(g_conn, &s, g_scratch, out3, NULL, NULL, &r3, &e);
+    rc = lh_pg_pull(g_conn, &s, out3, NULL, NULL, &r3, &e);
     CHECK_MSG(rc == 0, "%s: %s", e.code, e.msg);
     CHECK_INT(r3.rows, 0);
     CHECK_STR(r3.watermark, "1500");
@@ -669,7 +765,7 @@ static void test_incremental(void)
     lh_pg_source u = table_src("events");
     u.updated_column = "at";
     u.watermark = "2024-01-01 16:00:00+00"; /* minute 960 */
-    rc = lh_pg_pull(g_conn, &u, g_scratch, next_out(), NULL, NULL, &r3, &e);
+    rc = lh_pg_pull(g_conn, &u, next_out(), NULL, NULL, &r3, &e);
     CHECK_MSG(rc == 0, "%s: %s", e.code, e.msg);
     CHECK_INT(r3.rows, 540);
     CHECK_STR(r3.watermark, "2024-01-02 01:00:00+00");
@@ -683,23 +779,6 @@ static void test_incremental(void)
 
 /* ---- progress and a connection lost mid-COPY ---- */
 
-typedef struct kill_ctx {
-    int64_t calls, last_rows, estimate;
-    int     kill_at_rows;
-} kill_ctx;
-
-static void on_progress(void *vctx, int64_t rows, int64_t estimated)
-{
-    kill_ctx *k = vctx;
-    k->calls++;
-    k->last_rows = rows;
-    k->estimate = estimated;
-    if (k->kill_at_rows && rows >= k->kill_at_rows) {
-        k->kill_at_rows = 0;
-        pg("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'lakehouse'");
-    }
-}
-
 static void test_progress_and_connection_lost(void)
 {
     pg("CREATE TABLE big AS SELECT g AS id, g * 2 AS x, md5(g::text) AS h, now() AS at FROM generate_series(1, 250000) g");
@@ -709,7 +788,7 @@ static void test_progress_and_connection_lost(void)
     lh_pg_result res;
     lh_err e;
     const char *out = next_out();
-    int rc = lh_pg_pull(g_conn, &s, g_scratch, out, on_progress, &k, &res, &e);
+    int rc = lh_pg_pull(g_conn, &s, out, on_progress, &k, &res, &e);
     CHECK_MSG(rc == 0, "%s: %s", e.code, e.msg);
     CHECK_INT(res.rows, 250000);
     CHECK_INT(k.calls, 3); /* 100k, 200k, and the end */
@@ -720,11 +799,11 @@ static void test_progress_and_connection_lost(void)
     kill_ctx kk = {.kill_at_rows = 200000};
     s = query_src("SELECT g AS id, repeat('x', 200) AS pad FROM generate_series(1, 50000000) g");
     out = next_out();
-    rc = lh_pg_pull(g_conn, &s, g_scratch, out, on_progress, &kk, &res, &e);
+    rc = lh_pg_pull(g_conn, &s, out, on_progress, &kk, &res, &e);
     CHECK_INT(rc, LH_EUNAVAIL);
     CHECK_STR(e.code, "pg_connection_lost");
     CHECK(!exists(out));
-    CHECK_INT(count_files("pg-pull-"), 0);
+    CHECK_INT(count_strays(), 0);
     CHECK_MSG(kk.last_rows < 50000000, "rows %" PRId64, kk.last_rows);
     lh_pg_result_free(&res);
 }
@@ -750,6 +829,7 @@ int main(void)
     RUN(test_dsn_redact);
     RUN(test_all_types);
     RUN(test_query_source);
+    RUN(test_stream);
     RUN(test_errors);
     RUN(test_incremental);
     RUN(test_progress_and_connection_lost);
