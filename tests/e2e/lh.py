@@ -209,6 +209,19 @@ class Server:
         self.cleanup()
 
 
+def wait_job(srv, resp, timeout=300):
+    """Follow the job a 202 response started until it ends; its status."""
+    assert resp.status == 202, resp
+    url = resp.json()["status_url"]
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        j = srv.get(url).json()
+        if j["state"] in ("succeeded", "failed"):
+            return j
+        time.sleep(0.1)
+    raise AssertionError(f"job {url} did not finish within {timeout} s")
+
+
 def error_code(resp):
     """The stable error code from a JSON error body."""
     return resp.json()["error"]["code"]

@@ -89,18 +89,6 @@ class ChatPeer:
         self.httpd.server_close()
 
 
-def wait_job(srv, resp, timeout=300):
-    assert resp.status == 202, resp
-    url = resp.json()["status_url"]
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        j = srv.get(url).json()
-        if j["state"] in ("succeeded", "failed"):
-            return j
-        time.sleep(0.2)
-    raise AssertionError(f"job {url} did not finish")
-
-
 @unittest.skipUnless(os.path.exists(MODEL), f"the built-in model is not installed ({MODEL}); run scripts/setup.sh")
 class TextSearch(unittest.TestCase):
     @classmethod
@@ -124,7 +112,7 @@ retries = 1
         cls.rows = people(40)
         r = cls.srv.request("POST", "/ingest/file?dataset=cands&format=csv", body=to_csv(cls.rows))
         assert r.status == 201, r
-        job = wait_job(cls.srv, cls.srv.request("POST", "/vectors/indexes", body={
+        job = lh.wait_job(cls.srv, cls.srv.request("POST", "/vectors/indexes", body={
             "name": "resumes", "dataset": "cands", "id_column": "id", "text_columns": ["resume_text", "name"],
             "chunking": {"size": 24, "overlap": 4}}))
         assert job["state"] == "succeeded", job
@@ -182,7 +170,7 @@ retries = 1
         self.assertEqual((r.status, lh.error_code(r)), (404, "profile_not_found"), r)
         r = self.srv.request("POST", "/vectors/indexes", body={
             "name": "x2", "dataset": "cands", "id_column": "id", "text_columns": ["nope"]})
-        job = wait_job(self.srv, r)
+        job = lh.wait_job(self.srv, r)
         self.assertEqual(job["state"], "failed")
         self.assertIn("unknown_column", str(job["error"]))
         r = self.srv.request("POST", "/vectors/indexes", body={
@@ -200,7 +188,7 @@ retries = 1
         rows = people(43, changed={5: "Truck driver with a commercial license hauling freight across states."})
         r = self.srv.request("POST", "/ingest/file?dataset=cands&format=csv&mode=replace", body=to_csv(rows))
         self.assertEqual(r.status, 201, r)
-        job = wait_job(self.srv, self.srv.request("POST", "/vectors/indexes/resumes/generations", body={}))
+        job = lh.wait_job(self.srv, self.srv.request("POST", "/vectors/indexes/resumes/generations", body={}))
         self.assertEqual(job["state"], "succeeded", job)
         emb = job["result"]["embedding"]
         self.assertEqual((emb["documents"], emb["reused_documents"], emb["embedded_documents"]), (43, 39, 4))
@@ -209,7 +197,7 @@ retries = 1
         before = self.srv.get("/vectors/indexes/resumes").json()
 
         # a profile whose Ollama is down: the job fails clearly, the index is as it was
-        job = wait_job(self.srv, self.srv.request("POST", "/vectors/indexes/resumes/generations",
+        job = lh.wait_job(self.srv, self.srv.request("POST", "/vectors/indexes/resumes/generations",
                                                   body={"profile": "down"}))
         self.assertEqual(job["state"], "failed", job)
         self.assertIn(job["error"]["status"], (502, 503, 504), job)
@@ -272,7 +260,7 @@ class AskWithoutGenerator(unittest.TestCase):
             with lh.Server(config=cfg) as srv:
                 r = srv.request("POST", "/ingest/file?dataset=cands&format=csv", body=to_csv(people(8)))
                 self.assertEqual(r.status, 201, r)
-                job = wait_job(srv, srv.request("POST", "/vectors/indexes", body={
+                job = lh.wait_job(srv, srv.request("POST", "/vectors/indexes", body={
                     "name": "r", "dataset": "cands", "id_column": "id", "text_columns": ["resume_text"]}))
                 self.assertEqual(job["state"], "succeeded", job)
                 r = srv.request("POST", "/ai/ask", body={"question": "who drives a forklift?", "index": "r", "k": 2})

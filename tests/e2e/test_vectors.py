@@ -43,18 +43,6 @@ def brute(base, ids, q, k, allow=None):
     return [i for _, i in scored[:k]]
 
 
-def wait_job(srv, resp, timeout=120):
-    assert resp.status == 202, resp
-    url = resp.json()["status_url"]
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        j = srv.get(url).json()
-        if j["state"] in ("succeeded", "failed"):
-            return j
-        time.sleep(0.1)
-    raise AssertionError(f"job {url} did not finish")
-
-
 class Vectors(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -181,7 +169,7 @@ class Vectors(unittest.TestCase):
         self.assertEqual(r.status, 201, r)
         r = self.srv.request("POST", "/vectors/indexes", body={"name": "cand", "dataset": "candidates",
                                                               "id_column": "id", "vector_column": "embedding"})
-        job = wait_job(self.srv, r)
+        job = lh.wait_job(self.srv, r)
         self.assertEqual(job["state"], "succeeded", job)
         d = self.srv.get("/vectors/indexes/cand").json()
         self.assertEqual((d["source"], d["dataset"], d["dimensions"]), ("dataset", "candidates", DIM))
@@ -203,7 +191,7 @@ class Vectors(unittest.TestCase):
             self.assertEqual(r.status, 400, (bad, r))
         r = self.srv.request("POST", "/vectors/indexes", body={"name": "cand2", "dataset": "candidates",
                                                               "id_column": "id", "vector_column": "city"})
-        job = wait_job(self.srv, r)
+        job = lh.wait_job(self.srv, r)
         self.assertEqual(job["state"], "failed")
         self.assertIn("FLOAT[] or DOUBLE[]", json.dumps(job["error"]))
         self.assertEqual(self.srv.get("/vectors/indexes/cand2").status, 404)
@@ -232,7 +220,7 @@ class Vectors(unittest.TestCase):
         for t in threads:
             t.start()
         try:
-            job = wait_job(self.srv, self.srv.request("POST", "/vectors/indexes/gens/generations",
+            job = lh.wait_job(self.srv, self.srv.request("POST", "/vectors/indexes/gens/generations",
                                                       body={"hnsw": {"m": 8, "ef_construction": 40}}))
             self.assertEqual(job["state"], "succeeded", job)
             for g in (1, 2, 1, 2):
@@ -292,7 +280,7 @@ class Vectors(unittest.TestCase):
                              body={"index": "people", "queries": 30, "k": 10, "seed": 5})
         self.assertEqual(r.status, 201, r)
         self.assertEqual((r.json()["queries_count"], r.json()["k"]), (30, 10))
-        job = wait_job(self.srv, self.srv.request("POST", "/vectors/hnsw/trial", body={
+        job = lh.wait_job(self.srv, self.srv.request("POST", "/vectors/hnsw/trial", body={
             "index": "people", "eval": "people_eval", "hnsw": {"m": 8, "ef_construction": 40}, "ef_search": [10, 80]}))
         self.assertEqual(job["state"], "succeeded", job)
         res = job["result"]
