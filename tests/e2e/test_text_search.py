@@ -9,7 +9,6 @@ import json
 import os
 import socket
 import threading
-import time
 import unittest
 
 import lh

@@ -8,7 +8,6 @@ import math
 import os
 import random
 import threading
-import time
 import unittest
 
 import lh
