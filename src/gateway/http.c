@@ -39,6 +39,40 @@ int lh_req_json(lh_req *req, lh_resp *resp, json_t **out)
     return 0;
 }
 
+int lh_body_known(json_t *body, const char *const *known, lh_resp *resp)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach(body, k, v) {
+        const char *const *a = known;
+        while (*a && strcmp(k, *a)) a++;
+        if (!*a) return lh_resp_errorf(resp, 400, "invalid_parameter", "unknown field \"%.100s\"", k), -1;
+    }
+    return 0;
+}
+
+int lh_body_str(json_t *body, const char *name, const char **out, lh_resp *resp)
+{
+    json_t *v = json_object_get(body, name);
+    *out = NULL;
+    if (!v || json_is_null(v)) return 0;
+    if (!json_is_string(v) || !json_string_length(v))
+        return lh_resp_errorf(resp, 400, "invalid_parameter", "%s must be a non-empty string", name), -1;
+    *out = json_string_value(v);
+    return 0;
+}
+
+int lh_body_int(json_t *body, const char *name, int def, int min, int max, int *out, lh_resp *resp)
+{
+    json_t *v = json_object_get(body, name);
+    *out = def;
+    if (!v || json_is_null(v)) return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
+        return lh_resp_errorf(resp, 400, "invalid_parameter", "%s must be an integer in %d..%d", name, min, max), -1;
+    *out = (int)json_integer_value(v);
+    return 0;
+}
+
 int lh_req_query_int(lh_req *req, lh_resp *resp, const char *name, int64_t def,
                      int64_t min, int64_t max, int64_t *out)
 {

@@ -81,6 +81,14 @@ const char *lh_req_header(const lh_req *req, const char *name);
 /* Parse the buffered body as a JSON object; an empty body gives an empty object.
  * On failure fills resp with a 400 and returns non-zero. */
 int lh_req_json(lh_req *req, lh_resp *resp, json_t **out);
+/* Body fields: a 400 "invalid_parameter" for a member of body not among
+ * the NULL-terminated `known`; for an optional string that is not a
+ * non-empty string (*out NULL when absent); for an optional integer outside
+ * [min, max] (*out = def when absent). Each returns non-zero after filling
+ * resp. */
+int lh_body_known(json_t *body, const char *const *known, lh_resp *resp);
+int lh_body_str(json_t *body, const char *name, const char **out, lh_resp *resp);
+int lh_body_int(json_t *body, const char *name, int def, int min, int max, int *out, lh_resp *resp);
 /* Parse an optional non-negative integer query argument within [min, max]. */
 int lh_req_query_int(lh_req *req, lh_resp *resp, const char *name, int64_t def,
                      int64_t min, int64_t max, int64_t *out);

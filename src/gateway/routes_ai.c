@@ -90,18 +90,6 @@ static void put_vectors(lh_buf *b, const float *v, size_t n, int dims)
     lh_buf_putc(b, ']');
 }
 
-static int reject_unknown(json_t *body, const char *const *allowed, lh_err *err)
-{
-    const char *k;
-    json_t *v;
-    json_object_foreach(body, k, v) {
-        int ok = 0;
-        for (const char *const *a = allowed; *a; a++) ok |= strcmp(k, *a) == 0;
-        if (!ok) return lh_err_set(err, LH_EINVAL, "invalid_parameter", "unknown field \"%.100s\"", k);
-    }
-    return 0;
-}
-
 static int post_ai_embed(lh_req *req, lh_resp *resp)
 {
     json_t *body;
@@ -110,10 +98,14 @@ static int post_ai_embed(lh_req *req, lh_resp *resp)
     lh_err e = {0};
     texts t = {0};
     static const char *const allowed[] = {"texts", "profile", NULL};
+    if (lh_body_known(body, allowed, resp)) {
+        json_decref(body);
+        return 0;
+    }
     json_t *prof = json_object_get(body, "profile");
     const lh_ai_profile *p = NULL;
-    int rc = reject_unknown(body, allowed, &e);
-    if (!rc && prof && !json_is_string(prof) && !json_is_null(prof))
+    int rc = 0;
+    if (prof && !json_is_string(prof) && !json_is_null(prof))
         rc = lh_err_set(&e, LH_EINVAL, "invalid_parameter", "profile must be a string");
     if (!rc) rc = collect_texts(app->cfg, json_object_get(body, "texts"), "texts", &t, &e);
     if (!rc && !(p = lh_ai_profile_find(app->ai, json_string_value(prof), &e))) rc = e.status;
@@ -266,33 +258,24 @@ static int post_ai_ask(lh_req *req, lh_resp *resp)
 {
     json_t *body;
     if (lh_req_json(req, resp, &body)) return 0;
-    const char *k;
-    json_t *v;
-    json_object_foreach(body, k, v) {
-        if (strcmp(k, "question") && strcmp(k, "index") && strcmp(k, "k") && strcmp(k, "filter")) {
-            lh_resp_errorf(resp, 400, "invalid_parameter", "unknown field \"%s\"", k);
-            json_decref(body);
-            return 0;
-        }
+    static const char *const known[] = {"question", "index", "k", "filter", NULL};
+    lh_ai_ask_req ar = {0};
+    if (lh_body_known(body, known, resp) || lh_body_str(body, "question", &ar.question, resp) ||
+        lh_body_str(body, "index", &ar.index, resp) || lh_body_int(body, "k", 5, 1, 50, &ar.k, resp) ||
+        lh_body_str(body, "filter", &ar.filter, resp)) {
+        json_decref(body);
+        return 0;
     }
-    json_t *q = json_object_get(body, "question"), *ix = json_object_get(body, "index");
-    json_t *jk = json_object_get(body, "k"), *f = json_object_get(body, "filter");
-    if (!json_is_string(q) || !json_string_length(q) || !json_is_string(ix) || !json_string_length(ix))
-        lh_resp_errorf(resp, 400, "missing_parameter", "question and index (non-empty strings) are required");
-    else if (jk && (!json_is_integer(jk) || json_integer_value(jk) < 1 || json_integer_value(jk) > 50))
-        lh_resp_errorf(resp, 400, "invalid_parameter", "k must be an integer in 1..50");
-    else if (f && !json_is_null(f) && (!json_is_string(f) || !json_string_length(f)))
-        lh_resp_errorf(resp, 400, "invalid_parameter", "filter must be a SQL predicate (a non-empty string)");
-    else if ((int64_t)json_string_length(q) > req->app->cfg->ai_max_text_bytes)
+    json_t *out;
+    lh_err e;
+    if (!ar.question || !ar.index)
+        lh_resp_errorf(resp, 400, "missing_parameter", "question and index are required");
+    else if ((int64_t)strlen(ar.question) > req->app->cfg->ai_max_text_bytes)
         lh_resp_errorf(resp, 413, "text_too_long", "the question is longer than ai.max_text_bytes");
-    else {
-        lh_ai_ask_req ar = {.question = json_string_value(q), .index = json_string_value(ix),
-                            .k = jk ? (int)json_integer_value(jk) : 5, .filter = json_string_value(f)};
-        json_t *out;
-        lh_err e;
-        if (lh_ai_ask(req->app->ai, &ar, lh_ai_bridge_retriever(), req->app->vectors, &out, &e)) lh_resp_error(resp, &e);
-        else lh_resp_json(resp, 200, out);
-    }
+    else if (lh_ai_ask(req->app->ai, &ar, lh_ai_bridge_retriever(), req->app->vectors, &out, &e))
+        lh_resp_error(resp, &e);
+    else
+        lh_resp_json(resp, 200, out);
     json_decref(body);
     return 0;
 }

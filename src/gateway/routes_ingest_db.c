@@ -63,18 +63,12 @@ static int post_ingest_db(lh_req *req, lh_resp *resp)
 {
     json_t *body;
     if (lh_req_json(req, resp, &body)) return 0;
-    static const char *known[] = {"dsn", "secret_ref", "table", "query", "dataset", "mode", "batch_rows", "key_column",
-                                  "updated_column", "timeout_ms", "async", "owner", "description", "tags", "bucket"};
-    const char *k;
-    json_t *v;
-    json_object_foreach(body, k, v) {
-        int ok = 0;
-        for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) ok |= !strcmp(k, known[i]);
-        if (!ok) {
-            lh_resp_errorf(resp, 400, "invalid_parameter", "unknown field \"%s\"", k);  /* k lives in body */
-            json_decref(body);
-            return 0;
-        }
+    static const char *const known[] = {"dsn", "secret_ref", "table", "query", "dataset", "mode", "batch_rows",
+                                        "key_column", "updated_column", "timeout_ms", "async", "owner",
+                                        "description", "tags", "bucket", NULL};
+    if (lh_body_known(body, known, resp)) {
+        json_decref(body);
+        return 0;
     }
     int bad = 0;
     db_job *j = lh_xcalloc(1, sizeof *j);

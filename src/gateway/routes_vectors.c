@@ -10,47 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int check_fields(json_t *body, const char *const *known, size_t n, lh_resp *resp)
-{
-    const char *k;
-    json_t *v;
-    json_object_foreach(body, k, v) {
-        int ok = 0;
-        for (size_t i = 0; i < n; i++) ok |= !strcmp(k, known[i]);
-        if (!ok) {
-            lh_resp_errorf(resp, 400, "invalid_parameter", "unknown field \"%s\"", k);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-static int str_field(json_t *body, const char *k, const char **out, lh_resp *resp)
-{
-    json_t *v = json_object_get(body, k);
-    *out = NULL;
-    if (!v || json_is_null(v)) return 0;
-    if (!json_is_string(v) || !json_string_length(v)) {
-        lh_resp_errorf(resp, 400, "invalid_parameter", "%s must be a non-empty string", k);
-        return -1;
-    }
-    *out = json_string_value(v);
-    return 0;
-}
-
-static int int_field(json_t *o, const char *k, int def, int min, int max, int *out, lh_resp *resp)
-{
-    json_t *v = json_object_get(o, k);
-    *out = def;
-    if (!v || json_is_null(v)) return 0;
-    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
-        lh_resp_errorf(resp, 400, "invalid_parameter", "%s must be an integer in %d..%d", k, min, max);
-        return -1;
-    }
-    *out = (int)json_integer_value(v);
-    return 0;
-}
-
 /* "hnsw": {m, ef_construction, ef_search, sq8} over the defaults. */
 static int hnsw_field(json_t *body, lh_hnsw_params *p, lh_resp *resp)
 {
@@ -58,11 +17,11 @@ static int hnsw_field(json_t *body, lh_hnsw_params *p, lh_resp *resp)
     json_t *h = json_object_get(body, "hnsw");
     if (!h || json_is_null(h)) return 0;
     if (!json_is_object(h)) return lh_resp_errorf(resp, 400, "invalid_parameter", "hnsw must be an object"), -1;
-    static const char *const known[] = {"m", "ef_construction", "ef_search", "sq8"};
-    if (check_fields(h, known, 4, resp)) return -1;
-    if (int_field(h, "m", p->m, 2, 128, &p->m, resp) ||
-        int_field(h, "ef_construction", p->ef_construction, 1, 4096, &p->ef_construction, resp) ||
-        int_field(h, "ef_search", p->ef_search, 1, 4096, &p->ef_search, resp))
+    static const char *const known[] = {"m", "ef_construction", "ef_search", "sq8", NULL};
+    if (lh_body_known(h, known, resp)) return -1;
+    if (lh_body_int(h, "m", p->m, 2, 128, &p->m, resp) ||
+        lh_body_int(h, "ef_construction", p->ef_construction, 1, 4096, &p->ef_construction, resp) ||
+        lh_body_int(h, "ef_search", p->ef_search, 1, 4096, &p->ef_search, resp))
         return -1;
     json_t *sq = json_object_get(h, "sq8");
     if (sq && !json_is_boolean(sq)) return lh_resp_errorf(resp, 400, "invalid_parameter", "hnsw.sq8 must be a boolean"), -1;
@@ -123,10 +82,10 @@ static int text_fields(json_t *body, lh_vindex_spec *s, const char **cols, lh_re
     s->chunk_size = 96;
     s->chunk_overlap = 16;
     if (ch && !json_is_null(ch)) {
-        static const char *const known[] = {"size", "overlap"};
+        static const char *const known[] = {"size", "overlap", NULL};
         if (!json_is_object(ch)) return lh_resp_errorf(resp, 400, "invalid_parameter", "chunking must be an object"), -1;
-        if (check_fields(ch, known, 2, resp) || int_field(ch, "size", 96, 1, 100000, &s->chunk_size, resp) ||
-            int_field(ch, "overlap", s->chunk_size > 16 ? 16 : 0, 0, 99999, &s->chunk_overlap, resp))
+        if (lh_body_known(ch, known, resp) || lh_body_int(ch, "size", 96, 1, 100000, &s->chunk_size, resp) ||
+            lh_body_int(ch, "overlap", s->chunk_size > 16 ? 16 : 0, 0, 99999, &s->chunk_overlap, resp))
             return -1;
         if (s->chunk_overlap >= s->chunk_size)
             return lh_resp_errorf(resp, 400, "invalid_parameter", "chunking.overlap must be smaller than chunking.size"), -1;
@@ -151,7 +110,7 @@ static int post_indexes(lh_req *req, lh_resp *resp)
     json_t *body;
     if (lh_req_json(req, resp, &body)) return 0;
     static const char *const known[] = {"name", "metric", "ids", "vectors", "hnsw", "model", "dataset",
-                                        "vector_column", "id_column", "text_columns", "chunking", "profile"};
+                                        "vector_column", "id_column", "text_columns", "chunking", "profile", NULL};
     const char *cols[64];
     lh_vindex_spec s = {0};
     const char *metric = NULL;
@@ -159,10 +118,10 @@ static int post_indexes(lh_req *req, lh_resp *resp)
     char **ids = NULL;
     size_t n = 0;
     lh_err e;
-    if (check_fields(body, known, sizeof known / sizeof known[0], resp) || str_field(body, "name", &s.name, resp) ||
-        str_field(body, "metric", &metric, resp) || str_field(body, "dataset", &s.dataset, resp) ||
-        str_field(body, "vector_column", &s.vector_column, resp) || str_field(body, "id_column", &s.id_column, resp) ||
-        hnsw_field(body, &s.hnsw, resp) || model_fields(body, &s, resp) || str_field(body, "profile", &s.profile, resp) ||
+    if (lh_body_known(body, known, resp) || lh_body_str(body, "name", &s.name, resp) ||
+        lh_body_str(body, "metric", &metric, resp) || lh_body_str(body, "dataset", &s.dataset, resp) ||
+        lh_body_str(body, "vector_column", &s.vector_column, resp) || lh_body_str(body, "id_column", &s.id_column, resp) ||
+        hnsw_field(body, &s.hnsw, resp) || model_fields(body, &s, resp) || lh_body_str(body, "profile", &s.profile, resp) ||
         text_fields(body, &s, cols, resp))
         goto done;
     if (!s.name) { lh_resp_errorf(resp, 400, "missing_parameter", "name is required"); goto done; }
@@ -251,12 +210,12 @@ static int post_search(lh_req *req, lh_resp *resp)
 {
     json_t *body;
     if (lh_req_json(req, resp, &body)) return 0;
-    static const char *const known[] = {"vector", "query", "k", "ef", "filter", "exact", "rows"};
+    static const char *const known[] = {"vector", "query", "k", "ef", "filter", "exact", "rows", NULL};
     lh_vsearch q = {.rows = -1};
     float *vec = NULL;
-    if (check_fields(body, known, sizeof known / sizeof known[0], resp) ||
-        int_field(body, "k", 10, 1, 1000, &q.k, resp) || int_field(body, "ef", 0, 1, 4096, &q.ef, resp) ||
-        str_field(body, "filter", &q.filter, resp))
+    if (lh_body_known(body, known, resp) ||
+        lh_body_int(body, "k", 10, 1, 1000, &q.k, resp) || lh_body_int(body, "ef", 0, 1, 4096, &q.ef, resp) ||
+        lh_body_str(body, "filter", &q.filter, resp))
         goto done;
     json_t *ex = json_object_get(body, "exact");
     if (ex && !json_is_boolean(ex)) { lh_resp_errorf(resp, 400, "invalid_parameter", "exact must be a boolean"); goto done; }
@@ -291,10 +250,10 @@ static int post_generations(lh_req *req, lh_resp *resp)
 {
     json_t *body;
     if (lh_req_json(req, resp, &body)) return 0;
-    static const char *const known[] = {"hnsw", "activate", "profile"};
+    static const char *const known[] = {"hnsw", "activate", "profile", NULL};
     lh_hnsw_params p;
     const char *profile = NULL;
-    if (check_fields(body, known, 3, resp) || hnsw_field(body, &p, resp) || str_field(body, "profile", &profile, resp))
+    if (lh_body_known(body, known, resp) || hnsw_field(body, &p, resp) || lh_body_str(body, "profile", &profile, resp))
         goto done;
     json_t *act = json_object_get(body, "activate");
     if (act && !json_is_boolean(act)) { lh_resp_errorf(resp, 400, "invalid_parameter", "activate must be a boolean"); goto done; }
@@ -332,12 +291,12 @@ static int post_autogen(lh_req *req, lh_resp *resp)
 {
     json_t *body;
     if (lh_req_json(req, resp, &body)) return 0;
-    static const char *const known[] = {"index", "queries", "k", "seed"};
+    static const char *const known[] = {"index", "queries", "k", "seed", NULL};
     const char *index;
     int nq, k, seed;
-    if (check_fields(body, known, 4, resp) || str_field(body, "index", &index, resp) ||
-        int_field(body, "queries", 100, 1, 10000, &nq, resp) || int_field(body, "k", 10, 1, 1000, &k, resp) ||
-        int_field(body, "seed", 42, 0, 2147483647, &seed, resp))
+    if (lh_body_known(body, known, resp) || lh_body_str(body, "index", &index, resp) ||
+        lh_body_int(body, "queries", 100, 1, 10000, &nq, resp) || lh_body_int(body, "k", 10, 1, 1000, &k, resp) ||
+        lh_body_int(body, "seed", 42, 0, 2147483647, &seed, resp))
         goto done;
     if (!index) { lh_resp_errorf(resp, 400, "missing_parameter", "index is required"); goto done; }
     lh_err e;
@@ -354,11 +313,11 @@ static int post_trial(lh_req *req, lh_resp *resp)
 {
     json_t *body;
     if (lh_req_json(req, resp, &body)) return 0;
-    static const char *const known[] = {"index", "eval", "hnsw", "ef_search"};
+    static const char *const known[] = {"index", "eval", "hnsw", "ef_search", NULL};
     lh_vtrial_req t = {0};
     int efs[64];
-    if (check_fields(body, known, 4, resp) || str_field(body, "index", &t.index, resp) ||
-        str_field(body, "eval", &t.eval, resp) || hnsw_field(body, &t.hnsw, resp))
+    if (lh_body_known(body, known, resp) || lh_body_str(body, "index", &t.index, resp) ||
+        lh_body_str(body, "eval", &t.eval, resp) || hnsw_field(body, &t.hnsw, resp))
         goto done;
     if (!t.index || !t.eval) { lh_resp_errorf(resp, 400, "missing_parameter", "index and eval are required"); goto done; }
     json_t *ef = json_object_get(body, "ef_search");

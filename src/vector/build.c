@@ -32,7 +32,9 @@ void lh__vparams_from_json(json_t *o, lh_hnsw_params *p)
 
 static int put_scratch(lh_vectors *v, const char *key, const char *path, lh_err *err)
 {
-    int rc = lh_objstore_put_file(v->store, key, path, 0, NULL, err);
+    lh_obj_info info = {0};
+    int rc = lh_objstore_put_file(v->store, key, path, 0, &info, err);
+    if (!rc) lh_registry_cache_offer(v->reg, lh_objstore_name(v->store), key, path, info.etag);
     remove(path);
     return rc;
 }

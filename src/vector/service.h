@@ -51,7 +51,7 @@ typedef struct lh_vectors_opts {
     lh_catalog       *cat;
     lh_query_service *query;       /* filters run here, sandboxed */
     lh_jobs          *jobs;
-    const char       *cache_dir;   /* local copies of sidecars for non-local buckets */
+    const char       *cache_dir;   /* scratch files of builds (then stored in the bucket) */
     int               build_threads;
     int               search_threads;  /* exact (flat) searches */
     size_t            max_vectors;     /* per index; larger sources are refused */

@@ -91,8 +91,8 @@ int  lh__vmeta_commit(lh_vectors *v, const char *index, int64_t version, json_t 
 /* Newest meta version of every index in the bucket: cb(name, version, doc). */
 int  lh__vmeta_scan(lh_vectors *v, int (*cb)(void *ctx, const char *name, int64_t version, json_t *doc), void *ctx,
                     lh_err *err);
-/* Local path of an object for mmap / DuckDB: the object itself on a local
- * bucket, else a copy fetched into the cache directory. */
+/* Local path of an object for mmap / DuckDB: the registry's (the object
+ * itself on a local bucket, else its copy in the read cache). */
 int  lh__vlocal_path(lh_vectors *v, const char *key, lh_buf *out, lh_err *err);
 /* Delete every object under _vectors/{index}/ (meta last, newest last). */
 int  lh__vdelete_all(lh_vectors *v, const char *index, lh_err *err);

@@ -11,11 +11,9 @@
 #include "storage/objstore.h"
 #include "vector/service_impl.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 void lh__vkey_gen(lh_buf *out, const char *index, int64_t generation, const char *file)
 {
@@ -114,36 +112,7 @@ void lh__vscratch(lh_vectors *v, const char *suffix, lh_buf *out)
 
 int lh__vlocal_path(lh_vectors *v, const char *key, lh_buf *out, lh_err *err)
 {
-    const char *root = lh_objstore_local_root(v->store);
-    if (root) {
-        lh_buf_printf(out, "%s/%s", root, key);
-        struct stat st;
-        if (stat(out->data, &st))
-            return lh_err_set(err, errno == ENOENT ? LH_ENOTFOUND : LH_EIO, "object_missing",
-                              "%s is missing from bucket %s", key, lh_objstore_name(v->store));
-        return 0;
-    }
-    /* A bucket elsewhere: keep a copy under the cache directory, named by
-     * key (generation files are immutable, so a present copy is current). */
-    lh_buf_printf(out, "%s/objects/%s", v->cache_dir, key);
-    struct stat st;
-    if (!stat(out->data, &st)) return 0;
-    char *dir = lh_xstrdup(out->data);
-    for (char *p = dir + strlen(v->cache_dir) + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = 0;
-        mkdir(dir, 0700);
-        *p = '/';
-    }
-    free(dir);
-    lh_buf tmp = LH_BUF_INIT;
-    lh_buf_printf(&tmp, "%s.part", out->data);
-    int rc = lh_objstore_get_file(v->store, key, tmp.data, NULL, err);
-    if (!rc && rename(tmp.data, out->data))
-        rc = lh_err_set(err, LH_EIO, "cache_write", "cannot place %s in the cache: %s", key, strerror(errno));
-    if (rc) remove(tmp.data);
-    lh_buf_free(&tmp);
-    return rc;
+    return lh_registry_local_path(v->reg, lh_objstore_name(v->store), key, out, err);
 }
 
 static int collect_all(void *ctx, const lh_list *page)
