@@ -98,11 +98,15 @@ static int exchange(const lh_ollama_cfg *c, const char *path, const char *post, 
             return lh_err_set(err, LH_EUNAVAIL, "ollama_error", "Ollama at %s (profile %s) sent more than %zu MB",
                               c->endpoint, c->profile, MAX_RESPONSE >> 20);
         }
-        if (cc == CURLE_OPERATION_TIMEDOUT)
-            rc = lh_err_set(err, LH_ETIMEOUT, "ollama_timeout",
-                            "Ollama at %s (profile %s) did not answer within %lld ms (ai.profiles.%s.timeout_ms)",
-                            c->endpoint, c->profile, (long long)c->timeout_ms, c->profile);
-        else if (cc != CURLE_OK)
+        if (cc == CURLE_OPERATION_TIMEDOUT) {
+            /* retries are for a server that refuses while it loads a model;
+             * one that took the whole timeout would only take it again */
+            lh_buf_free(&s.b);
+            return lh_err_set(err, LH_ETIMEOUT, "ollama_timeout",
+                              "Ollama at %s (profile %s) did not answer within %lld ms (ai.profiles.%s.timeout_ms)",
+                              c->endpoint, c->profile, (long long)c->timeout_ms, c->profile);
+        }
+        if (cc != CURLE_OK)
             rc = lh_err_set(err, LH_EUNAVAIL, "ollama_unreachable",
                             "cannot reach Ollama at %s (profile %s): %s; is `ollama serve` running there? "
                             "(ai.profiles.%s.endpoint)", c->endpoint, c->profile, curl_easy_strerror(cc), c->profile);
@@ -125,7 +129,15 @@ int lh_ollama_embed(const lh_ollama_cfg *c, const char *const *texts, size_t n, 
 {
     if (n == 0) return 0;
     json_t *req = json_object(), *input = json_array();
-    for (size_t i = 0; i < n; i++) json_array_append_new(input, json_string(texts[i]));
+    for (size_t i = 0; i < n; i++) {
+        json_t *t = json_string(texts[i]);
+        if (!t) {
+            json_decref(input);
+            json_decref(req);
+            return lh_err_set(err, LH_EINVAL, "invalid_utf8", "texts[%zu] is not valid UTF-8", i);
+        }
+        json_array_append_new(input, t);
+    }
     json_object_set_new(req, "model", json_string(c->model));
     json_object_set_new(req, "input", input);
     char *post = json_dumps(req, JSON_COMPACT);

@@ -177,8 +177,8 @@ int lh_ai_embed(lh_ai *ai, const lh_ai_profile *p, const char *const *texts, siz
         rc = provider_embed(ai, p, mt, n_miss, mv, err);
         if (rc) {
             /* the model names the index among the misses; name the caller's */
-            const char *at = strstr(err ? err->msg : "", "texts[");
-            if (at && err) {
+            const char *at = err && !strncmp(err->msg, "texts[", 6) ? err->msg : NULL;
+            if (at) {
                 size_t k = strtoul(at + 6, NULL, 10);
                 if (k < n_miss) {
                     const char *rest = strchr(at, ']');

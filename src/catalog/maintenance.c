@@ -23,10 +23,7 @@ int lh_catalog_load_version(lh_catalog *cat, const char *name, int64_t version, 
     lh_buf key = LH_BUF_INIT;
     cat_manifest_key(&key, name, version);
     json_t *m;
-    lh_obj_info info;
-    /* absent is "no such version", not a manifest that fails to parse */
-    rc = version > 0 ? lh_objstore_head(lh_registry_primary(cat->reg), key.data, &info, err) : LH_ENOTFOUND;
-    if (!rc) rc = cat_manifest_read(cat, key.data, &m, err);
+    rc = version > 0 ? cat_manifest_read(cat, key.data, &m, err) : LH_ENOTFOUND;
     lh_buf_free(&key);
     if (rc == LH_ENOTFOUND)
         return lh_err_set(err, LH_ENOTFOUND, "version_not_found", "dataset \"%s\" has no version %" PRId64, name,

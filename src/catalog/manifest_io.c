@@ -14,6 +14,7 @@
 #include "catalog/catalog_impl.h"
 #include "core/id.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +78,10 @@ int cat_manifest_read(lh_catalog *cat, const char *key, json_t **out, lh_err *er
     int temp = 0, rc = 0;
     if (root) {
         lh_buf_printf(&path, "%s/%s", root, key);
+        /* absent is "not found", as the other backends' get says, not a
+         * file DuckDB fails to open */
+        if (access(path.data, F_OK) != 0 && errno == ENOENT)
+            rc = lh_err_set(err, LH_ENOTFOUND, "manifest_not_found", "%s is not in the bucket", key);
     } else {
         cat_scratch_path(cat, "-read.parquet", &path);
         temp = 1;

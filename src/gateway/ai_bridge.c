@@ -11,8 +11,8 @@ static int describe(void *ctx, const char *profile, char *model, size_t model_sz
     lh_ai *ai = ctx;
     const lh_ai_profile *p = lh_ai_profile_find(ai, profile, err);
     if (!p) return err->status;
-    int rc = lh_ai_profile_ready(ai, p, err);
-    if (rc) return rc;
+    /* no readiness probe here: it would cost an Ollama round trip on every
+     * text search, and embed reports an unreachable provider itself */
     snprintf(model, model_sz, "%s", p->model);
     snprintf(version, version_sz, "%s", p->version ? p->version : "");
     *dims = p->dims;

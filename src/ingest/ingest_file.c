@@ -171,8 +171,11 @@ int lh_ingest_commit_parquet(lh_catalog *cat, lh_dataset *cur, const lh_ingest_c
     lh_buf key = LH_BUF_INIT;
     lh_buf_printf(&key, "%s%s/data/%012" PRId64 "-%s.parquet", LH_DATASETS_PREFIX, c->dataset, version, id);
 
+    /* the key check first: classification is wasted work on a refusal */
+    json_t *pk = NULL;
+    int rc = check_primary_key(cat, cur, c, live, appending, &pk, err);
+    if (rc) { lh_buf_free(&key); return rc; }
     const char **kinds = NULL;
-    int rc = 0;
     if (!appending) {
         kinds = lh_xcalloc(c->n_cols ? c->n_cols : 1, sizeof *kinds);
         lh_engine_conn *conn;
@@ -182,9 +185,6 @@ int lh_ingest_commit_parquet(lh_catalog *cat, lh_dataset *cur, const lh_ingest_c
             lh_warn("ingest %s: sensitivity classification skipped: %s", c->dataset, cerr.msg);
         lh_engine_conn_free(conn);
     }
-    json_t *pk = NULL;
-    rc = check_primary_key(cat, cur, c, live, appending, &pk, err);
-    if (rc) { free(kinds); lh_buf_free(&key); return rc; }
     struct stat st;
     uint64_t parquet_bytes = stat(c->parquet_path, &st) == 0 ? (uint64_t)st.st_size : 0;
     if (job) lh_job_progress(job, "storing", c->rows, -1, -1);

@@ -123,29 +123,13 @@ int lh_query_open(const lh_query_opts *opts, lh_query_service **out, lh_err *err
         /* Readable: the datasets/ folder of every local bucket (datasets may
          * live in any) — not the catalog, journals or staged uploads. */
         lh_registry *reg = lh_catalog_registry(q->cat);
-        size_t nb = lh_registry_count(reg), nd = 0;
-        char **dirs = lh_xcalloc(nb + 1, sizeof *dirs);
+        char **dirs = NULL;
+        size_t nd = lh_registry_local_dirs(reg, LH_DATASETS_PREFIX, &dirs);
+        dirs = lh_xrealloc(dirs, (nd + 1) * sizeof *dirs);
         if (q->exports) {
             lh_buf d = LH_BUF_INIT;
             lh_buf_printf(&d, "%s/", q->exports);
             dirs[nd++] = lh_buf_detach(&d);
-        }
-        for (size_t i = 0; i < nb; i++) {
-            const char *bname = lh_registry_desc(reg, i)->name;
-            lh_objstore *s = lh_registry_bucket(reg, bname, NULL);
-            const char *root = s ? lh_objstore_local_root(s) : NULL;
-            const char *cache = lh_registry_cache_dir(reg);
-            char abs[PATH_MAX];
-            if (root && realpath(root, abs)) {
-                lh_buf d = LH_BUF_INIT;
-                lh_buf_printf(&d, "%s/%s", abs, LH_DATASETS_PREFIX);
-                dirs[nd++] = lh_buf_detach(&d);
-            } else if (!root && cache) {
-                /* an S3 bucket: its datasets' copies in the read cache */
-                lh_buf d = LH_BUF_INIT;
-                lh_buf_printf(&d, "%s/%s/%s", cache, bname, LH_DATASETS_PREFIX);
-                dirs[nd++] = lh_buf_detach(&d);
-            }
         }
         /* ...and the primary's journal, for the lakehouse_journal view */
         const char *proot = lh_objstore_local_root(lh_registry_primary(reg));

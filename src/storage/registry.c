@@ -6,6 +6,7 @@
 #include "core/log.h"
 
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -365,6 +366,26 @@ void lh_registry_cache_offer(lh_registry *reg, const char *bucket_name, const ch
     lh_err e;
     if (lh_cache_offer(reg->cache, bucket_name, key, path, etag, &e))
         lh_warn("cache: %s/%s not cached on write (%s); it will be fetched on first use", bucket_name, key, e.msg);
+}
+
+size_t lh_registry_local_dirs(lh_registry *reg, const char *prefix, char ***out)
+{
+    size_t nb = lh_registry_count(reg), nd = 0;
+    char **dirs = lh_xcalloc(nb + 1, sizeof *dirs);
+    const char *cache = lh_registry_cache_dir(reg);
+    for (size_t i = 0; i < nb; i++) {
+        const char *bname = lh_registry_desc(reg, i)->name;
+        lh_objstore *s = lh_registry_bucket(reg, bname, NULL);
+        const char *root = s ? lh_objstore_local_root(s) : NULL;
+        char abs[PATH_MAX];
+        lh_buf d = LH_BUF_INIT;
+        if (root && realpath(root, abs)) lh_buf_printf(&d, "%s/%s", abs, prefix);
+        else if (!root && cache) lh_buf_printf(&d, "%s/%s/%s", cache, bname, prefix);
+        else continue;
+        dirs[nd++] = lh_buf_detach(&d);
+    }
+    *out = dirs;
+    return nd;
 }
 
 const char *lh_registry_cache_dir(lh_registry *reg) { return lh_cache_dir(reg->cache); }

@@ -75,6 +75,11 @@ int  lh_registry_local_path(lh_registry *reg, const char *bucket, const char *ke
  * a no-op for local buckets; never fails the caller (logged). */
 void lh_registry_cache_offer(lh_registry *reg, const char *bucket, const char *key, const char *path,
                              const char *etag);
+/* The local directories holding every bucket's objects under prefix
+ * (absolute; a local bucket's own folder, else its copies in the read
+ * cache), for an engine's lockdown. Returns the count; free each and
+ * *out. */
+size_t lh_registry_local_dirs(lh_registry *reg, const char *prefix, char ***out);
 /* The cache directory, or NULL when every bucket is local (no cache). */
 const char *lh_registry_cache_dir(lh_registry *reg);
 /* 0 and the figures, or LH_ENOTFOUND when there is no cache. */

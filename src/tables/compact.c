@@ -109,10 +109,13 @@ int lh_tables_compact(lh_tables *t, const char *dataset, const lh_tables_actor *
 
 /* ---- vacuum ---- */
 
+#define ORPHAN_MIN_AGE_US (3600LL * 1000000LL)
+
 typedef struct vac_ctx {
     lh_objstore *store;
     json_t      *refs;      /* key -> superseded_at_us (0 = in the current version) */
     int64_t      cutoff_us; /* delete what stopped being used before this */
+    int64_t      now_us;
     json_t      *deleted;
     int64_t      bytes, kept;
     lh_err      *err;
@@ -125,7 +128,11 @@ static int vac_page(void *ctx, const lh_list *l)
         const char *k = l->objects[i].key;
         json_t *ref = json_object_get(v->refs, k);
         int64_t since = ref ? json_integer_value(ref) : l->objects[i].info.mtime_us;
-        if ((ref && since == 0) || since >= v->cutoff_us) { v->kept++; continue; }
+        /* an object no version names may be a write about to commit: give
+         * it an hour whatever the retention */
+        int64_t cutoff = ref ? v->cutoff_us : (v->cutoff_us < v->now_us - ORPHAN_MIN_AGE_US ? v->cutoff_us
+                                                                                           : v->now_us - ORPHAN_MIN_AGE_US);
+        if ((ref && since == 0) || since >= cutoff) { v->kept++; continue; }
         lh_err e;
         if (lh_objstore_delete(v->store, k, &e)) {
             lh_warn("vacuum: could not delete %s: %s", k, e.msg);
@@ -180,8 +187,9 @@ int lh_tables_vacuum(lh_tables *t, const char *dataset, int64_t retention_hours,
     /* the current version's files are never candidates, whatever the order */
     for (size_t f = 0; !rc && f < lh_dataset_n_files(cur); f++)
         json_object_set_new(refs, lh_dataset_file_key(cur, f), json_integer(0));
-    vac_ctx v = {.refs = refs, .deleted = json_array(), .err = err,
-                 .cutoff_us = lh_now_us() - retention_hours * 3600LL * 1000000LL};
+    int64_t now = lh_now_us();
+    vac_ctx v = {.refs = refs, .deleted = json_array(), .err = err, .now_us = now,
+                 .cutoff_us = now - retention_hours * 3600LL * 1000000LL};
     if (!rc) {
         v.store = lh_registry_bucket(lh_catalog_registry(t->cat), lh_dataset_bucket(cur), err);
         if (!v.store) rc = LH_ENOTFOUND;

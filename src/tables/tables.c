@@ -27,19 +27,8 @@ int lh_tables_open(const lh_tables_opts *opts, lh_tables **out, lh_err *err)
     lh_engine_opts eo = {.threads = opts->threads};
     int rc = lh_engine_open(&eo, &t->sandbox, err);
     if (!rc) {
-        lh_registry *reg = lh_catalog_registry(t->cat);
-        size_t nb = lh_registry_count(reg), nd = 0;
-        char **dirs = lh_xcalloc(nb + 1, sizeof *dirs);
-        for (size_t i = 0; i < nb; i++) {
-            lh_objstore *s = lh_registry_bucket(reg, lh_registry_desc(reg, i)->name, NULL);
-            const char *root = s ? lh_objstore_local_root(s) : NULL;
-            char abs[PATH_MAX];
-            if (root && realpath(root, abs)) {
-                lh_buf d = LH_BUF_INIT;
-                lh_buf_printf(&d, "%s/%s", abs, LH_DATASETS_PREFIX);
-                dirs[nd++] = lh_buf_detach(&d);
-            }
-        }
+        char **dirs = NULL;
+        size_t nd = lh_registry_local_dirs(lh_catalog_registry(t->cat), LH_DATASETS_PREFIX, &dirs);
         rc = lh_engine_lockdown(t->sandbox, (const char *const *)dirs, nd, err);
         for (size_t i = 0; i < nd; i++) free(dirs[i]);
         free(dirs);

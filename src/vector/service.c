@@ -527,6 +527,13 @@ int lh_vectors_create_from_dataset(lh_vectors *v, const lh_vindex_spec *s, char 
         int dims;
         if (v->embedder.describe(v->embedder.ctx, s->profile, model, sizeof model, version, sizeof version, &dims, err))
             return err->status;
+        /* one probe now, so an unreachable provider is a clear error of this
+         * call rather than of the job (nothing is created) */
+        float *probe = lh_xmalloc((size_t)dims * sizeof *probe);
+        const char *t = "";
+        int prc = v->embedder.embed(v->embedder.ctx, s->profile, &t, 1, probe, err);
+        free(probe);
+        if (prc) return prc;
     }
     lh_dataset *ds = lh_catalog_get(v->cat, s->dataset, err);
     if (!ds) return err->status;
