@@ -11,7 +11,8 @@
  * transport alone (binary COPY against a server-side cursor). Peak memory:
  * the max RSS of `lakehouse ingest-db` pulling N rows and 4N rows, each in
  * its own process, which should stay flat. LH_BENCH_PG_ROWS sets N
- * (default 1,000,000).
+ * (default 1,000,000), LH_BENCH_PG_RUNS the runs of which the best counts
+ * (default 3: this 2-core machine's timings vary from run to run).
  */
 #include "pg.h"
 #include "core/clock.h"
@@ -157,6 +158,8 @@ int main(void)
 {
     const char *nv = getenv("LH_BENCH_PG_ROWS");
     long long n = nv && *nv ? atoll(nv) : 1000000;
+    const char *rv = getenv("LH_BENCH_PG_RUNS");
+    int runs = rv && atoi(rv) > 0 ? atoi(rv) : 3;
     lh_log_set_level(LH_LOG_WARN);
     char dir[] = "/tmp/lh-bench-pg-XXXXXX";
     if (!mkdtemp(dir)) return 1;
@@ -193,7 +196,7 @@ int main(void)
     lh_app *app;
     if (lh_app_open(cfg, "bench", &app, &e)) { fprintf(stderr, "%s\n", e.msg); return 1; }
 
-    printf("bench_pg_ingest: PostgreSQL 15 on a unix socket; best of 2 runs each\n");
+    printf("bench_pg_ingest: PostgreSQL 15 on a unix socket; best of %d runs each\n", runs);
     printf("%-12s %10s %5s | %10s %10s | %10s %10s | %6s | %9s %6s\n", "table", "rows", "cols", "lakehouse", "rows/s",
            "psql", "rows/s", "ratio", "pull only", "ratio");
     const char *tables[] = {"accounts", "wide"};
@@ -201,7 +204,7 @@ int main(void)
     for (int i = 0; i < 2; i++) {
         double best_lh = 1e99, best_ps = 1e99, best_po = 1e99;
         int64_t rows = 0;
-        for (int r = 0; r < 2; r++) {
+        for (int r = 0; r < runs; r++) {
             double s = pull(app, conninfo, tables[i], &rows);
             if (s < best_lh) best_lh = s;
             s = psql_copy(conninfo, tables[i]);
@@ -214,7 +217,7 @@ int main(void)
                best_po / best_ps);
     }
     double best_copy = 1e99, best_cursor = 1e99;
-    for (int r = 0; r < 2; r++) {
+    for (int r = 0; r < runs; r++) {
         double s = transport(conninfo, "accounts", 0);
         if (s < best_copy) best_copy = s;
         s = transport(conninfo, "accounts", 1);

@@ -35,7 +35,7 @@ typedef struct data_flags {
     const char  *scale, *seed;
     const char  *dsn, *secret_ref, *table, *query, *key_column, *updated_column;
     const char  *filter;
-    int64_t      limit, timeout_ms, batch_rows;
+    int64_t      limit, timeout_ms, batch_rows, max_rows;
     int          if_empty, quiet;
 } data_flags;
 
@@ -57,6 +57,7 @@ static int parse(int argc, char **argv, const char *usage, const char *accepts, 
         {"key-column", required_argument, NULL, 'k'}, {"updated-column", required_argument, NULL, 'u'},
         {"timeout-ms", required_argument, NULL, 'w'}, {"batch-rows", required_argument, NULL, 'B'},
         {"help", no_argument, NULL, 'h'},         {"filter", required_argument, NULL, 'F'},
+        {"max-rows", required_argument, NULL, 'P'},
         {NULL, 0, NULL, 0},
     };
     memset(f, 0, sizeof *f);
@@ -93,6 +94,7 @@ static int parse(int argc, char **argv, const char *usage, const char *accepts, 
         case 'w': f->timeout_ms = atoll(optarg); break;
         case 'F': f->filter = optarg; break;
         case 'B': f->batch_rows = atoll(optarg); break;
+        case 'P': f->max_rows = atoll(optarg); break;
         case 'h': fputs(usage, stdout); return LH_EXIT_OK;
         default: fputs(usage, stderr); return LH_EXIT_USAGE;
         }
@@ -514,8 +516,8 @@ int lh_cmd_demo(int argc, char **argv)
 static const char INGEST_DB_USAGE[] =
     "usage: lakehouse ingest-db (--dsn DSN | --secret-ref NAME) (--table T | --query SQL) --dataset NAME\n"
     "                           [--mode create|append|replace] [--key-column C | --updated-column C]\n"
-    "                           [--timeout-ms N] [--batch-rows N] [--server URL] [--config FILE]\n"
-    "                           [--data-dir DIR] [--quiet]\n"
+    "                           [--timeout-ms N] [--batch-rows N] [--max-rows N] [--server URL]\n"
+    "                           [--config FILE] [--data-dir DIR] [--quiet]\n"
     "\n"
     "Pull a PostgreSQL table or query into a dataset. The DSN is libpq's, as a URI\n"
     "(postgresql://user:pass@host:5432/db) or key=value; --secret-ref names a [section] of the\n"
@@ -523,17 +525,19 @@ static const char INGEST_DB_USAGE[] =
     "--key-column (or --updated-column) and --mode append, only rows past the last pull's\n"
     "watermark are pulled. Uses the server at --server when one answers (following the job\n"
     "with a progress line), else the data directory. --batch-rows sets the rows per Parquet\n"
-    "row group (default 122880).\n";
+    "row group (default 122880). --max-rows N (with a key or updated column) pulls one page:\n"
+    "about N rows past the watermark in key order, never splitting equal keys; the result's\n"
+    "\"more\" says whether to run again with --mode append for the next page.\n";
 
 int lh_cmd_ingest_db(int argc, char **argv)
 {
     data_flags f;
-    int rc = parse(argc, argv, INGEST_DB_USAGE, "nrTQDmkuwBscdq", &f);
+    int rc = parse(argc, argv, INGEST_DB_USAGE, "nrTQDmkuwBPscdq", &f);
     if (rc >= 0) return rc;
     const char *dsn = f.dsn, *ref = f.secret_ref, *table = f.table, *query = f.query, *mode = f.mode,
                *key = f.key_column, *upd = f.updated_column;
     long long tmo = f.timeout_ms;
-    if (optind != argc || !f.dataset || !dsn == !ref || !table == !query) {
+    if (optind != argc || !f.dataset || !dsn == !ref || !table == !query || f.max_rows < 0) {
         fputs(INGEST_DB_USAGE, stderr);
         return LH_EXIT_USAGE;
     }
@@ -544,6 +548,7 @@ int lh_cmd_ingest_db(int argc, char **argv)
                                  "updated_column", upd, "async", 1);
         if (tmo > 0) json_object_set_new(body, "timeout_ms", json_integer(tmo));
         if (f.batch_rows) json_object_set_new(body, "batch_rows", json_integer(f.batch_rows));
+        if (f.max_rows) json_object_set_new(body, "max_rows", json_integer(f.max_rows));
         char *b = json_dumps(body, JSON_COMPACT);
         json_decref(body);
         lh_client_resp r;
@@ -570,7 +575,7 @@ int lh_cmd_ingest_db(int argc, char **argv)
     lh_buf red = LH_BUF_INIT;
     lh_ingest_db_req q = {.dataset = f.dataset, .table = table, .query = query, .key_column = key,
                           .updated_column = upd, .timeout_ms = tmo, .batch_rows = f.batch_rows,
-                          .actor = getenv("USER") ? getenv("USER") : "cli"};
+                          .max_rows = f.max_rows, .actor = getenv("USER") ? getenv("USER") : "cli"};
     if (ref) {
         if (lh_secrets_open(cfg->storage_secrets_file, &sec, &e)) rc = LH_EXIT_CONFIG;
         else if (!(dsn = lh_secrets_get(sec, ref, "dsn"))) {

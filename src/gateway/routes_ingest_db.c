@@ -64,7 +64,7 @@ static int post_ingest_db(lh_req *req, lh_resp *resp)
     json_t *body;
     if (lh_req_json(req, resp, &body)) return 0;
     static const char *const known[] = {"dsn", "secret_ref", "table", "query", "dataset", "mode", "batch_rows",
-                                        "key_column", "updated_column", "timeout_ms", "async", "owner",
+                                        "max_rows", "key_column", "updated_column", "timeout_ms", "async", "owner",
                                         "description", "tags", "bucket", NULL};
     if (lh_body_known(body, known, resp)) {
         json_decref(body);
@@ -89,6 +89,7 @@ static int post_ingest_db(lh_req *req, lh_resp *resp)
     r->actor = keep(j, 10, actor && *actor ? actor : "anonymous");
     json_t *tags = json_object_get(body, "tags"), *async = json_object_get(body, "async");
     json_t *batch = json_object_get(body, "batch_rows"), *tmo = json_object_get(body, "timeout_ms");
+    json_t *page = json_object_get(body, "max_rows");
     if (bad) goto done;
     if (!r->dataset) { lh_resp_errorf(resp, 400, "missing_parameter", "dataset is required"); goto done; }
     if (!dsn == !ref) {
@@ -109,12 +110,22 @@ static int post_ingest_db(lh_req *req, lh_resp *resp)
                        LH_INGEST_DB_MAX_BATCH_ROWS);
         goto done;
     }
+    if (page && (!json_is_integer(page) || json_integer_value(page) < 1)) {
+        lh_resp_errorf(resp, 400, "invalid_parameter", "max_rows (rows per keyset page) must be a positive integer");
+        goto done;
+    }
+    if (page && !r->key_column && !r->updated_column) {
+        lh_resp_errorf(resp, 400, "invalid_parameter",
+                       "max_rows pulls one page in key order: give key_column or updated_column with it");
+        goto done;
+    }
     if (tmo && (!json_is_integer(tmo) || json_integer_value(tmo) < 1)) {
         lh_resp_errorf(resp, 400, "invalid_parameter", "timeout_ms must be a positive integer");
         goto done;
     }
     r->timeout_ms = tmo ? json_integer_value(tmo) : 0;
     r->batch_rows = batch ? json_integer_value(batch) : 0;
+    r->max_rows = page ? json_integer_value(page) : 0;
     j->tags = tags ? json_incref(tags) : NULL;
     r->tags = j->tags;
     if (ref) {

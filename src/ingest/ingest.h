@@ -117,6 +117,8 @@ typedef struct lh_ingest_db_req {
     int64_t         timeout_ms;
     int64_t         batch_rows;     /* rows per Parquet row group (0 = DuckDB's 122,880; at most
                                      * LH_INGEST_DB_MAX_BATCH_ROWS), recorded in lineage */
+    int64_t         max_rows;       /* one keyset page: about this many rows past the watermark
+                                     * (needs key_column or updated_column; 0 = all) */
     const char     *bucket, *actor, *owner, *description;
     json_t         *tags;
 } lh_ingest_db_req;
@@ -124,7 +126,11 @@ typedef struct lh_ingest_db_req {
 /* Pull and commit. With key_column or updated_column and mode=append, only
  * rows past the watermark of the dataset's last pull (kept in its lineage)
  * are pulled; when there are none nothing is committed and the result says
- * "unchanged": true. Progress (rows, estimate) goes to job. */
+ * "unchanged": true. With max_rows, one page of the key order is pulled
+ * and committed, and "more" says whether rows past it remain: repeating
+ * the call with mode=append takes the table page by page, and a failed
+ * page is repeated from the last committed one. Progress (rows, estimate)
+ * goes to job. */
 int lh_ingest_db(lh_catalog *cat, const lh_ingest_db_req *req, lh_job *job, json_t **result, lh_err *err);
 
 #endif

@@ -76,7 +76,7 @@ int lh_ingest_db(lh_catalog *cat, const lh_ingest_db_req *req, lh_job *job, json
 
     lh_pg_source src = {.dsn = req->dsn, .table = req->table, .query = req->query, .key_column = req->key_column,
                         .updated_column = req->updated_column, .watermark = watermark, .timeout_ms = req->timeout_ms,
-                        .row_group_rows = req->batch_rows};
+                        .row_group_rows = req->batch_rows, .max_rows = req->max_rows};
     char id[LH_UUID_STRLEN];
     lh_uuid4(id);
     lh_buf out = LH_BUF_INIT;
@@ -94,6 +94,7 @@ int lh_ingest_db(lh_catalog *cat, const lh_ingest_db_req *req, lh_job *job, json
                             (json_int_t)cur->version, "mode", lh_ingest_mode_name(req->mode), "created", 0, "rows",
                             (json_int_t)0, "row_count", (json_int_t)lh_dataset_row_count(cur), "unchanged", 1,
                             "watermark", watermark, "elapsed_ms", (double)(lh_mono_us() - t0) / 1000.0);
+        if (req->max_rows > 0) json_object_set_new(*result, "more", json_false());
     } else if (!rc) {
         json_t *lin = json_pack("{s:s,s:s,s:s?,s:s?,s:s?,s:s?,s:s?,s:I}", "source_system", "postgresql", "dsn",
                                 req->dsn_redacted, "table", req->table, "query", req->query, "watermark_column", wcol,
@@ -101,6 +102,10 @@ int lh_ingest_db(lh_catalog *cat, const lh_ingest_db_req *req, lh_job *job, json
                                 "estimated_rows", (json_int_t)pr.estimated_rows);
         json_object_set_new(lin, "format", json_string("postgresql"));
         if (req->batch_rows > 0) json_object_set_new(lin, "batch_rows", json_integer(req->batch_rows));
+        if (req->max_rows > 0) {
+            json_object_set_new(lin, "max_rows", json_integer(req->max_rows));
+            json_object_set_new(lin, "more", json_boolean(pr.more));
+        }
         lh_ingest_commit ic = {
             .dataset = req->dataset, .mode = req->mode, .bucket = req->bucket, .actor = req->actor,
             .owner = req->owner, .description = req->description, .tags = req->tags,
@@ -111,6 +116,7 @@ int lh_ingest_db(lh_catalog *cat, const lh_ingest_db_req *req, lh_job *job, json
         if (!rc) {
             json_object_set_new(*result, "incremental", json_boolean(watermark != NULL));
             if (pr.watermark) json_object_set_new(*result, "watermark", json_string(pr.watermark));
+            if (req->max_rows > 0) json_object_set_new(*result, "more", json_boolean(pr.more));
             json_object_set_new(*result, "elapsed_ms", json_real((double)(lh_mono_us() - t0) / 1000.0));
             json_object_set_new(*result, "rows_per_s",
                                 json_real((double)pr.rows / ((double)(lh_mono_us() - t0) / 1e6)));

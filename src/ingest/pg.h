@@ -56,6 +56,8 @@ typedef struct lh_pg_source {
     const char *watermark;      /* text of the last value pulled (from lineage); NULL = from the start */
     int64_t     timeout_ms;     /* statement_timeout for the pull; 0 = none */
     int64_t     row_group_rows; /* rows per Parquet row group; 0 = DuckDB's default (122,880) */
+    int64_t     max_rows;       /* a keyset page: with a key, about this many rows past the
+                                 * watermark (never splitting rows of equal key); 0 = all */
 } lh_pg_source;
 
 typedef struct lh_pg_result {
@@ -65,6 +67,7 @@ typedef struct lh_pg_result {
     char      *watermark;       /* max of the key/updated column among pulled rows (text); the
                                  * watermark given when no rows were pulled; NULL without a key */
     int64_t    estimated_rows;  /* pg_class.reltuples for a table, -1 if unknown */
+    int        more;            /* max_rows cut the pull short: rows past `watermark` remain */
 } lh_pg_result;
 
 /* Progress while streaming: rows so far and the estimate (-1 unknown). */
@@ -72,7 +75,7 @@ typedef void (*lh_pg_progress)(void *ctx, int64_t rows, int64_t estimated_rows);
 
 /* Pull into out_parquet (created; removed on any error). Errors (all with the password redacted):
  *   LH_EINVAL "invalid_dsn", "invalid_source" (neither or both of table/query,
- *     a non-SELECT query, both key_column and updated_column)
+ *     a non-SELECT query, both key_column and updated_column, max_rows without either)
  *   LH_EPERM  "pg_auth_failed"
  *   LH_EUNAVAIL "pg_unreachable" (cannot connect), "pg_connection_lost" (mid-stream)
  *   LH_ENOTFOUND "pg_table_not_found", "pg_column_not_found"

@@ -46,6 +46,8 @@ typedef struct pull {
     size_t    n_cols;
     long      key;           /* index of the key/updated column, -1 if none */
     char     *key_type;      /* format_type of the key column */
+    char     *cutoff;        /* max_rows: the key text that ends the page; NULL = no cut */
+    int       more;          /* max_rows: rows past the cutoff exist */
     int64_t   estimated;
     pg_typerow *types;
     size_t    n_types;

@@ -198,6 +198,10 @@ static int check_source(const lh_pg_source *s, lh_err *err)
         return lh_err_set(err, LH_EINVAL, "invalid_source",
                           "a watermark needs the key_column or updated_column it was taken from");
     if (s->timeout_ms < 0) return lh_err_set(err, LH_EINVAL, "invalid_source", "timeout_ms must not be negative");
+    if (s->max_rows < 0) return lh_err_set(err, LH_EINVAL, "invalid_source", "max_rows must not be negative");
+    if (s->max_rows > 0 && !has_key)
+        return lh_err_set(err, LH_EINVAL, "invalid_source",
+                          "max_rows pulls one page in key order: it needs key_column or updated_column");
     return 0;
 }
 
@@ -560,6 +564,65 @@ static void pg_column_expr(lh_buf *b, const pg_col *c, size_t i)
     lh_buf_printf(b, " ORDER BY u.o), '[]') FROM pg_catalog.unnest(%s) WITH ORDINALITY AS u(e, o))::text END", x);
 }
 
+/* "<lead> q.ck <op> '<text>'::<key type>": a key's PostgreSQL text read
+ * back as the key's type, so the comparison is the type's own. */
+static void key_compare(pull *p, lh_buf *sql, const char *lead, const char *op, const char *text)
+{
+    char *lit = PQescapeLiteral(p->conn, text, strlen(text));
+    lh_buf_printf(sql, "%s q.c%ld %s %s::%s", lead, p->key + 1, op, lit ? lit : "NULL", p->key_type);
+    PQfreemem(lit);
+}
+
+/* " FROM <source> q(c1..cn)" (our own names for the columns, so a user's
+ * names never meet our SQL) and, past a watermark, the WHERE that skips
+ * what earlier pulls took. Whether a WHERE was written is returned. */
+static int from_past_watermark(pull *p, lh_buf *sql)
+{
+    lh_buf_printf(sql, " FROM %s q(", p->from.data);
+    for (size_t i = 0; i < p->n_cols; i++) lh_buf_printf(sql, "%sc%zu", i ? ", " : "", i + 1);
+    lh_buf_putc(sql, ')');
+    if (p->key < 0 || !p->src->watermark) return 0;
+    key_compare(p, sql, " WHERE", ">", p->src->watermark);
+    return 1;
+}
+
+/* max_rows: where this page ends. The page is every row past the
+ * watermark up to and including the key of the max_rows-th one in key
+ * order, so rows of equal key are never split between pages (the next
+ * page starts past that key); rows whose key is NULL come with the first
+ * page only (a later page's WHERE skips them). Both this probe and the
+ * COPY read only the page's rows when the key is indexed: a table taken
+ * page by page costs its rows once, not the quadratic cost of OFFSET
+ * paging. Runs in the pull's snapshot, as does the check for more. */
+static int find_page_end(pull *p, lh_err *err)
+{
+    lh_buf sql = LH_BUF_INIT;
+    lh_buf_printf(&sql, "SELECT q.c%ld::text", p->key + 1);
+    int where = from_past_watermark(p, &sql);
+    lh_buf_printf(&sql, " %s q.c%ld IS NOT NULL ORDER BY q.c%ld OFFSET %" PRId64 " LIMIT 1", where ? "AND" : "WHERE",
+                  p->key + 1, p->key + 1, p->src->max_rows - 1);
+    PGresult *r = pg_query(p, sql.data, 0, NULL);
+    int rc = 0;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) rc = lh__pg_server_error(p, r, err);
+    else if (PQntuples(r) == 1) p->cutoff = lh_xstrdup(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    if (rc || !p->cutoff) { /* fewer rows than a page remain: no cut */
+        lh_buf_free(&sql);
+        return rc;
+    }
+    lh_buf_reset(&sql);
+    lh_buf_puts(&sql, "SELECT EXISTS (SELECT 1");
+    from_past_watermark(p, &sql);
+    key_compare(p, &sql, where ? " AND" : " WHERE", ">", p->cutoff);
+    lh_buf_putc(&sql, ')');
+    r = pg_query(p, sql.data, 0, NULL);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) rc = lh__pg_server_error(p, r, err);
+    else p->more = PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't';
+    PQclear(r);
+    lh_buf_free(&sql);
+    return rc;
+}
+
 static void build_copy(pull *p, lh_buf *sql)
 {
     lh_buf_puts(sql, "COPY (SELECT ");
@@ -568,17 +631,13 @@ static void build_copy(pull *p, lh_buf *sql)
         if (i) lh_buf_puts(sql, ", ");
         pg_column_expr(sql, &p->cols[i], i);
     }
-    lh_buf_printf(sql, " FROM %s q(", p->from.data);
-    for (size_t i = 0; i < p->n_cols; i++) lh_buf_printf(sql, "%sc%zu", i ? ", " : "", i + 1);
-    lh_buf_putc(sql, ')');
-    if (p->key >= 0) {
-        if (p->src->watermark) {
-            char *lit = PQescapeLiteral(p->conn, p->src->watermark, strlen(p->src->watermark));
-            lh_buf_printf(sql, " WHERE q.c%ld > %s::%s", p->key + 1, lit ? lit : "NULL", p->key_type);
-            PQfreemem(lit);
-        }
-        lh_buf_printf(sql, " ORDER BY q.c%ld NULLS FIRST", p->key + 1);
+    int where = from_past_watermark(p, sql);
+    if (p->cutoff) {
+        lh_buf_printf(sql, " %s (q.c%ld IS NULL OR", where ? "AND" : "WHERE", p->key + 1);
+        key_compare(p, sql, "", "<=", p->cutoff);
+        lh_buf_putc(sql, ')');
     }
+    if (p->key >= 0) lh_buf_printf(sql, " ORDER BY q.c%ld NULLS FIRST", p->key + 1);
     lh_buf_puts(sql, ") TO STDOUT WITH (FORMAT binary)");
 }
 
@@ -719,6 +778,7 @@ static void pull_free(pull *p)
     for (size_t i = 0; i < p->n_types; i++) free(p->types[i].format);
     free(p->types);
     free(p->key_type);
+    free(p->cutoff);
 }
 
 int lh_pg_pull(lh_engine_conn *c, const lh_pg_source *src, const char *out_parquet, lh_pg_progress progress,
@@ -742,6 +802,7 @@ int lh_pg_pull(lh_engine_conn *c, const lh_pg_source *src, const char *out_parqu
     }
     if ((rc = probe_columns(&p, err)) || (rc = load_types(&p, err))) goto done;
     map_types(&p);
+    if (src->max_rows > 0 && (rc = find_page_end(&p, err))) goto done;
     name_outputs(&p);
     build_copy(&p, &copy);
     duck_select_head(&p, &head);
@@ -772,6 +833,7 @@ int lh_pg_pull(lh_engine_conn *c, const lh_pg_source *src, const char *out_parqu
     info.n_cols = 0;
     lh_parquet_info_free(&info);
     out->estimated_rows = p.estimated;
+    out->more = p.more;
     if (so.have_key)
         out->watermark = lh_xstrdup(so.last_key.data ? so.last_key.data : "");
     else if (src->watermark)

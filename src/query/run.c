@@ -207,8 +207,15 @@ static int time_travel(lh_query_run *r, lh_err *err)
     json_t *doc = rc ? NULL : json_loadb(ast.data, ast.len, 0, NULL);
     lh_buf_free(&ast);
     if (!rc && (!doc || json_is_true(json_object_get(doc, "error")))) {
+        /* a syntax error is the statement's, not the time travel's */
+        const char *why = json_string_value(json_object_get(doc, "error_message"));
+        const char *type = json_string_value(json_object_get(doc, "error_type"));
+        if (why && type && strcmp(type, "parser") == 0)
+            rc = lh_err_set(err, LH_EINVAL, "sql_error", "Parser Error: %s", why);
+        else
+            rc = lh_err_set(err, LH_EINVAL, "invalid_parameter", "as_of and as_of_version need a single SELECT");
         json_decref(doc);
-        return lh_err_set(err, LH_EINVAL, "invalid_parameter", "as_of and as_of_version need a single SELECT");
+        return rc;
     }
     if (rc) return rc;
     json_t *names = json_object();

@@ -126,6 +126,75 @@ class IngestDb(unittest.TestCase):
         self.assertIn("no_such", r.stderr)
         self.assertEqual(lh.run_cli("ingest-db", "--table", "t", "--dataset", "x").returncode, 2)
 
+    def test_keyset_pages_resume_after_a_failed_page(self):
+        # 40 rows: 3 with a NULL key, the rest in groups of 3 sharing a key
+        # (ties a page must not split), keyed by a timestamptz.
+        self.pg.psql("CREATE TABLE feed (id int, at timestamptz, amt numeric(6,2));"
+                     "INSERT INTO feed SELECT g, CASE WHEN g <= 3 THEN NULL ELSE "
+                     "TIMESTAMPTZ '2026-03-01 00:00:00+00' + (g / 3) * INTERVAL '1 hour' END, g "
+                     "FROM generate_series(1, 40) g; CREATE INDEX ON feed (at)")
+        # a value Parquet's DECIMAL cannot hold, in what will be the third page
+        self.pg.psql("UPDATE feed SET amt = 'NaN' WHERE id = 25")
+        pages, versions = [], []
+        try:
+            def page():
+                return self.ingest(dsn=self.pg.dsn, table="feed", dataset="feed", updated_column="at",
+                                   mode="append", max_rows=7)
+            for _ in range(2):
+                r = page()
+                self.assertEqual(r.status, 201, r)
+                self.assertTrue(r.json()["more"])
+                versions.append(r.json()["version"])
+                pages.append(r.json()["rows"])
+            bad = page()
+            self.assertEqual((bad.status, lh.error_code(bad)), (400, "invalid_source"), bad)
+            self.assertEqual(self.srv.get("/catalog/datasets/feed").json()["version"], versions[-1])
+            self.pg.psql("UPDATE feed SET amt = 25 WHERE id = 25")
+            for _ in range(10):
+                r = page()
+                self.assertEqual(r.status, 201, r)
+                if r.json().get("unchanged"):
+                    break
+                pages.append(r.json()["rows"])
+                if not r.json()["more"]:
+                    break
+            self.assertFalse(r.json()["more"])
+        finally:
+            self.pg.psql("DROP TABLE feed")
+        # first page: the 3 NULL keys, then 7 rows rounded up to a whole key (ids 4..11)
+        self.assertEqual(pages[0], 3 + 8)
+        self.assertTrue(all(n >= 7 for n in pages[:-1]), pages)
+        self.assertEqual(sum(pages), 40)
+        self.assertEqual(self.rows("SELECT count(*), count(DISTINCT id), sum(amt) FROM feed"), [[40, 40, 820.0]])
+        # no page split a tie: a key's rows all arrive in one version
+        before = {}
+        for v in range(1, len(pages) + 1):
+            r = self.srv.request("POST", "/query/sql", body={
+                "sql": 'SELECT CAST("at" AS VARCHAR), count(*) FROM feed GROUP BY 1', "as_of_version": v})
+            self.assertEqual(r.status, 200, r)
+            now = {k: n for k, n in r.json()["rows"]}
+            for k, n in before.items():
+                self.assertEqual(now[k], n, f"key {k} grew in version {v}")
+            before = now
+        self.assertEqual(sum(before.values()), 40)
+        lin = self.srv.get("/catalog/datasets/feed").json()["lineage"]
+        self.assertEqual([e.get("max_rows") for e in lin], [7] * len(pages))
+
+    def test_keyset_page_bad_input(self):
+        for extra in (dict(max_rows=0), dict(max_rows="7"), dict(max_rows=-1), dict(max_rows=1.5)):
+            r = self.ingest(dsn=self.pg.dsn, table="people", dataset="pg_bad", key_column="id", **extra)
+            self.assertEqual((r.status, lh.error_code(r)), (400, "invalid_parameter"), f"{extra}: {r}")
+        r = self.ingest(dsn=self.pg.dsn, table="people", dataset="pg_bad", max_rows=5)
+        self.assertEqual((r.status, lh.error_code(r)), (400, "invalid_parameter"), r)
+        self.assertIn("key_column", r.json()["error"]["message"])
+        self.assertEqual(self.srv.get("/catalog/datasets/pg_bad").status, 404)
+        r = lh.run_cli("ingest-db", "--dsn", self.pg.dsn, "--table", "people", "--dataset", "pg_cli_page",
+                       "--key-column", "id", "--max-rows", "300", "--server", f"http://127.0.0.1:{self.srv.port}",
+                       cwd=self.srv.tmp)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = json.loads(r.stdout)
+        self.assertEqual((out["rows"], out["more"], out["watermark"]), (300, True, "300"))
+
     def test_errors_are_clear_and_commit_nothing(self):
         cases = [
             (dict(dsn=self.pg.dsn, table="no_such_table", dataset="e1"), 404, "pg_table_not_found"),

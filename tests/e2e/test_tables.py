@@ -292,6 +292,10 @@ class Tables(unittest.TestCase):
                     {"as_of_version": 1, "as_of": "2026-01-01"}):
             r = self.srv.request("POST", "/query/sql", body=dict(sql="SELECT * FROM tt", **bad))
             self.assertEqual((r.status, lh.error_code(r)), (400, "invalid_parameter"), bad)
+        # a statement that does not parse says so, as it does without time travel
+        r = self.srv.request("POST", "/query/sql", body={"sql": "SELECT FROM WHERE tt", "as_of_version": 1})
+        self.assertEqual((r.status, lh.error_code(r)), (400, "sql_error"), r)
+        self.assertIn("syntax error", r.json()["error"]["message"])
         # one record rebuilt at each recorded time
         t1 = states[1][0]
         iso = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t1)) + ".%06dZ" % int((t1 % 1) * 1e6)
