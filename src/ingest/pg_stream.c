@@ -8,9 +8,10 @@
  *                                     ──▶ COPY (SELECT … FROM lh_feed(N)) TO x.parquet
  *
  * The reader only frames and copies bytes, so the server always has
- * someone reading its socket. The queue holds at most QUEUE_BLOCKS blocks
- * of about BLOCK_BYTES (a row larger than that gets a block of its own),
- * so memory stays flat however long the table. Its size is set by what
+ * someone reading its socket. The queue holds blocks of about BLOCK_BYTES
+ * (a row larger than that gets a block of its own), QUEUE_BYTES of them at
+ * most (or one block, however large), so memory stays flat however long
+ * the table and however wide its rows. Its size is set by what
  * arrives while DuckDB encodes and compresses a full row group, when the
  * writer takes nothing: on the 30-column benchmark table (390 bytes a row
  * in binary) a 122,880-row group takes about a quarter of a second, in
@@ -62,7 +63,7 @@
 
 #define PROGRESS_EVERY 100000
 #define BLOCK_BYTES    ((size_t)256 << 10)
-#define QUEUE_BLOCKS   128       /* 32 MB: see above */
+#define QUEUE_BYTES    ((size_t)32 << 20)
 
 /* Days and microseconds between 1970-01-01 (DuckDB) and 2000-01-01 (PostgreSQL). */
 #define PG_EPOCH_DAYS 10957
@@ -86,7 +87,7 @@ typedef struct stream {
     pthread_mutex_t mu;
     pthread_cond_t  has_block, has_room;
     block          *head, *tail; /* full blocks, oldest first */
-    size_t          queued;
+    size_t          queued;      /* bytes in the full blocks */
     block          *spare;       /* blocks the writer gave back */
     int             done;        /* the reader has finished; rc/err say how */
     int             stop;        /* the writer side gave up: the reader drops everything */
@@ -156,7 +157,7 @@ static void recycle(stream *s, block *b)
 static int push(stream *s, block *b)
 {
     pthread_mutex_lock(&s->mu);
-    while (s->queued >= QUEUE_BLOCKS && !s->stop) pthread_cond_wait(&s->has_room, &s->mu);
+    while (s->queued > 0 && s->queued + b->len > QUEUE_BYTES && !s->stop) pthread_cond_wait(&s->has_room, &s->mu);
     if (s->stop) {
         pthread_mutex_unlock(&s->mu);
         free_block(b);
@@ -165,7 +166,7 @@ static int push(stream *s, block *b)
     if (s->tail) s->tail->next = b;
     else s->head = b;
     s->tail = b;
-    s->queued++;
+    s->queued += b->len;
     pthread_cond_signal(&s->has_block);
     pthread_mutex_unlock(&s->mu);
     return 0;
@@ -185,7 +186,7 @@ static int pop(stream *s, block **out, lh_err *err)
         *out = s->head;
         s->head = s->head->next;
         if (!s->head) s->tail = NULL;
-        s->queued--;
+        s->queued -= (*out)->len;
         pthread_cond_signal(&s->has_room);
         rc = 1;
     } else if (s->rc) {
