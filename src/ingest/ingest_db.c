@@ -15,9 +15,13 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The watermark of the last pull from the same source column, if any. */
-static const char *last_watermark(const lh_dataset *cur, const char *column)
+/* The watermark of the last pull from the same source column, if any;
+ * *pulled is set when such a pull took rows: it took the rows whose key
+ * was NULL then (they come first in key order), even if every key it saw
+ * was NULL and it left no watermark. */
+static const char *last_watermark(const lh_dataset *cur, const char *column, int *pulled)
 {
+    *pulled = 0;
     json_t *lin = json_object_get(cur->manifest, "lineage");
     for (size_t i = json_array_size(lin); i-- > 0;) {
         json_t *e = json_array_get(lin, i);
@@ -25,7 +29,9 @@ static const char *last_watermark(const lh_dataset *cur, const char *column)
         if (!src || strcmp(src, "postgresql")) continue;
         const char *col = json_string_value(json_object_get(e, "watermark_column"));
         if (!col || strcmp(col, column)) return NULL;  /* a pull without (or with another) key resets */
-        return json_string_value(json_object_get(e, "watermark"));
+        const char *w = json_string_value(json_object_get(e, "watermark"));
+        *pulled = w || json_integer_value(json_object_get(e, "rows")) > 0;
+        return w;
     }
     return NULL;
 }
@@ -72,10 +78,12 @@ int lh_ingest_db(lh_catalog *cat, const lh_ingest_db_req *req, lh_job *job, json
     if (rc) return rc;
     int live = cur && !cur->deleted;
     const char *wcol = req->key_column ? req->key_column : req->updated_column;
-    const char *watermark = (live && wcol && req->mode == LH_MODE_APPEND) ? last_watermark(cur, wcol) : NULL;
+    int pulled = 0;
+    const char *watermark =
+        (live && wcol && req->mode == LH_MODE_APPEND) ? last_watermark(cur, wcol, &pulled) : NULL;
 
     lh_pg_source src = {.dsn = req->dsn, .table = req->table, .query = req->query, .key_column = req->key_column,
-                        .updated_column = req->updated_column, .watermark = watermark, .timeout_ms = req->timeout_ms,
+                        .updated_column = req->updated_column, .watermark = watermark, .nulls_taken = pulled, .timeout_ms = req->timeout_ms,
                         .row_group_rows = req->batch_rows, .max_rows = req->max_rows};
     char id[LH_UUID_STRLEN];
     lh_uuid4(id);
@@ -88,9 +96,9 @@ int lh_ingest_db(lh_catalog *cat, const lh_ingest_db_req *req, lh_job *job, json
     if (!rc) rc = lh_pg_pull(c, &src, out.data, on_progress, job, &pr, err);
     lh_engine_conn_free(c);
     if (!rc && live && req->mode == LH_MODE_APPEND) rc = check_append(cur, &pr, err);
-    if (!rc && watermark && pr.rows == 0) {
+    if (!rc && pulled && pr.rows == 0) {
         /* an incremental pull that found nothing new: no empty version */
-        *result = json_pack("{s:s,s:I,s:s,s:b,s:I,s:I,s:b,s:s,s:f}", "dataset", req->dataset, "version",
+        *result = json_pack("{s:s,s:I,s:s,s:b,s:I,s:I,s:b,s:s?,s:f}", "dataset", req->dataset, "version",
                             (json_int_t)cur->version, "mode", lh_ingest_mode_name(req->mode), "created", 0, "rows",
                             (json_int_t)0, "row_count", (json_int_t)lh_dataset_row_count(cur), "unchanged", 1,
                             "watermark", watermark, "elapsed_ms", (double)(lh_mono_us() - t0) / 1000.0);

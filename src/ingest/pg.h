@@ -54,6 +54,8 @@ typedef struct lh_pg_source {
     const char *key_column;     /* optional: incremental pulls past `watermark`, ordered by it */
     const char *updated_column; /* optional alternative to key_column (e.g. updated_at) */
     const char *watermark;      /* text of the last value pulled (from lineage); NULL = from the start */
+    int         nulls_taken;    /* an earlier pull by this key took the rows whose key is NULL
+                                 * (they come first in key order): skip them, watermark or not */
     int64_t     timeout_ms;     /* statement_timeout for the pull; 0 = none */
     int64_t     row_group_rows; /* rows per Parquet row group; 0 = DuckDB's default (122,880) */
     int64_t     max_rows;       /* a keyset page: with a key, about this many rows past the

@@ -574,15 +574,18 @@ static void key_compare(pull *p, lh_buf *sql, const char *lead, const char *op, 
 }
 
 /* " FROM <source> q(c1..cn)" (our own names for the columns, so a user's
- * names never meet our SQL) and, past a watermark, the WHERE that skips
- * what earlier pulls took. Whether a WHERE was written is returned. */
+ * names never meet our SQL) and, past a watermark (or past the NULL keys
+ * an earlier pull took when every key it saw was NULL), the WHERE that
+ * skips what earlier pulls took. Whether a WHERE was written is returned. */
 static int from_past_watermark(pull *p, lh_buf *sql)
 {
     lh_buf_printf(sql, " FROM %s q(", p->from.data);
     for (size_t i = 0; i < p->n_cols; i++) lh_buf_printf(sql, "%sc%zu", i ? ", " : "", i + 1);
     lh_buf_putc(sql, ')');
-    if (p->key < 0 || !p->src->watermark) return 0;
-    key_compare(p, sql, " WHERE", ">", p->src->watermark);
+    if (p->key < 0) return 0;
+    if (p->src->watermark) key_compare(p, sql, " WHERE", ">", p->src->watermark); /* NULLs fail ">" too */
+    else if (p->src->nulls_taken) lh_buf_printf(sql, " WHERE q.c%ld IS NOT NULL", p->key + 1);
+    else return 0;
     return 1;
 }
 
@@ -605,6 +608,8 @@ static int find_page_end(pull *p, lh_err *err)
     int rc = 0;
     if (PQresultStatus(r) != PGRES_TUPLES_OK) rc = lh__pg_server_error(p, r, err);
     else if (PQntuples(r) == 1) p->cutoff = lh_xstrdup(PQgetvalue(r, 0, 0));
+    if (p->cutoff && (p->estimated < 0 || p->estimated > p->src->max_rows))
+        p->estimated = p->src->max_rows; /* the job's ETA is for this page */
     PQclear(r);
     if (rc || !p->cutoff) { /* fewer rows than a page remain: no cut */
         lh_buf_free(&sql);

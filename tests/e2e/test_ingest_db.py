@@ -87,6 +87,24 @@ class IngestDb(unittest.TestCase):
         finally:
             self.pg.psql("DELETE FROM people WHERE id > 1000")
 
+    def test_incremental_when_every_key_is_null(self):
+        # rows never updated have no updated_at: the first pull takes them
+        # and leaves no watermark; the next pull must not take them again
+        self.pg.psql("CREATE TABLE fresh (id int, updated_at timestamptz);"
+                     "INSERT INTO fresh SELECT g, NULL FROM generate_series(1, 3) g")
+        try:
+            pull = dict(dsn=self.pg.dsn, table="fresh", dataset="fresh", updated_column="updated_at", mode="append")
+            r = self.ingest(**pull)
+            self.assertEqual((r.status, r.json()["rows"], r.json().get("watermark")), (201, 3, None), r)
+            r = self.ingest(**pull)
+            self.assertEqual((r.status, r.json().get("unchanged"), r.json()["row_count"]), (201, True, 3), r)
+            self.pg.psql("INSERT INTO fresh VALUES (4, TIMESTAMPTZ '2026-05-01 10:00:00+00')")
+            r = self.ingest(**pull)
+            self.assertEqual((r.status, r.json()["rows"], r.json()["watermark"]), (201, 1, "2026-05-01 10:00:00+00"), r)
+        finally:
+            self.pg.psql("DROP TABLE fresh")
+        self.assertEqual(self.rows("SELECT count(*), count(DISTINCT id) FROM fresh"), [[4, 4]])
+
     def test_secret_ref_and_password_never_shown(self):
         r = self.ingest(secret_ref="crm", table="people", dataset="via_secret")
         self.assertEqual(r.status, 201, r)
