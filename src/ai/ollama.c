@@ -19,20 +19,17 @@
 #include "ai/ollama_internal.h"
 
 #include "core/buf.h"
+#include "storage/curl_global.h"
 
 #include <curl/curl.h>
 #include <jansson.h>
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #define MAX_RESPONSE ((size_t)512 << 20)
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
 typedef struct sink {
     lh_buf b;
@@ -55,12 +52,12 @@ static size_t on_data(char *p, size_t sz, size_t n, void *ud)
 static int exchange(const lh_ollama_cfg *c, const char *path, const char *post, long *status, lh_buf *body,
                     lh_err *err)
 {
-    pthread_once(&curl_once, curl_init_once);
+    int rc = lh_curl_global_init(err);
+    if (rc) return rc;
     char url[2048];
     size_t el = strlen(c->endpoint);
     while (el && c->endpoint[el - 1] == '/') el--;
     snprintf(url, sizeof url, "%.*s%s", (int)el, c->endpoint, path);
-    int rc = 0;
     for (int attempt = 0; attempt <= c->retries; attempt++) {
         if (attempt) {
             struct timespec ts = {0, 100000000L << (attempt - 1 < 3 ? attempt - 1 : 3)};

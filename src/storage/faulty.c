@@ -6,7 +6,10 @@
  * in the current fault mask, which fail with the configured status, code
  * "injected_fault" and a message naming the operation. A put fails at
  * writer_open, before anything is staged. Readers and writers already
- * opened are the inner store's and keep working.
+ * opened are the inner store's and keep working — except that a get made
+ * while LH_FAULT_READ is set returns a reader that delivers its first
+ * piece and then fails, as a connection dropped mid-object does, so the
+ * clean-up of half-copied files is testable.
  *
  * The mask and status are atomics, so a test may flip faults while other
  * threads use the store. Setting both is not one atomic step: an
@@ -42,11 +45,54 @@ static int faulty_check(faulty_store *fs, int op, const char *opname, const char
                       key ? "\"" : "", fs->base.name);
 }
 
+/* ---- a reader that breaks after its first piece (LH_FAULT_READ) ---- */
+
+typedef struct broken_reader {
+    lh_obj_reader  base;
+    lh_obj_reader *inner;
+    faulty_store  *fs;
+    char          *key;
+    uint64_t       delivered;
+} broken_reader;
+
+static int64_t br_read(lh_obj_reader *r, void *buf, size_t n, lh_err *err)
+{
+    broken_reader *b = (broken_reader *)r;
+    if (b->delivered) {
+        int st = atomic_load(&b->fs->status);
+        return lh_err_set(err, st < 0 ? st : LH_EIO, "injected_fault",
+                          "injected fault: read of \"%s\" in bucket \"%s\" broke off after %llu bytes (fault "
+                          "injection is on for reads)", b->key, b->fs->base.name, (unsigned long long)b->delivered);
+    }
+    int64_t got = lh_obj_reader_read(b->inner, buf, n, err);
+    if (got > 0) b->delivered = (uint64_t)got;
+    return got;
+}
+
+static void br_close(lh_obj_reader *r)
+{
+    broken_reader *b = (broken_reader *)r;
+    lh_obj_reader_close(b->inner);
+    free(b->key);
+    free(b);
+}
+
+static const lh_obj_reader_ops broken_reader_ops = {br_read, br_close};
+
 static int f_get(lh_objstore *s, const char *key, lh_range range,
                  lh_obj_reader **out, lh_obj_info *info, lh_err *err)
 {
     int rc = faulty_check(FS(s), LH_FAULT_GET, "get", key, err);
-    return rc ? rc : FS(s)->inner->ops->get(FS(s)->inner, key, range, out, info, err);
+    if (!rc) rc = FS(s)->inner->ops->get(FS(s)->inner, key, range, out, info, err);
+    if (rc || !(atomic_load(&FS(s)->mask) & LH_FAULT_READ)) return rc;
+    broken_reader *b = lh_xcalloc(1, sizeof *b);
+    b->base.ops = &broken_reader_ops;
+    b->base.length = (*out)->length;
+    b->inner = *out;
+    b->fs = FS(s);
+    b->key = lh_xstrdup(key);
+    *out = &b->base;
+    return 0;
 }
 
 static int f_writer_open(lh_objstore *s, const char *key, int flags,

@@ -236,6 +236,76 @@ int lh_objstore_delete(lh_objstore *s, const char *key, lh_err *err)
     return s->ops->del(s, key, err);
 }
 
+/* ---- streaming a reader somewhere ---- */
+
+/* The one read loop behind every reader-to-file and reader-to-writer copy:
+ * r's bytes, 1 MiB at a time, go to put(ctx, ...) until the end of the
+ * object, a read error (prefixed with the object's name, which a backend's
+ * reader may not know) or put's error, which is returned as it is. */
+static int reader_pump(lh_obj_reader *r, const char *bucket, const char *key,
+                       int (*put)(void *ctx, const void *data, size_t n, lh_err *err), void *ctx, lh_err *err)
+{
+    size_t cap = 1 << 20;
+    char *buf = lh_xmalloc(cap);
+    int rc = 0;
+    for (;;) {
+        int64_t n = lh_obj_reader_read(r, buf, cap, err);
+        if (n < 0) {
+            rc = (int)n;
+            lh_err_prefix(err, "reading \"%s\" of bucket \"%s\"", key, bucket);
+            break;
+        }
+        if (n == 0 || (rc = put(ctx, buf, (size_t)n, err))) break;
+    }
+    free(buf);
+    return rc;
+}
+
+static int writer_put(void *w, const void *data, size_t n, lh_err *err)
+{
+    return lh_obj_writer_write(w, data, n, err);
+}
+
+typedef struct file_sink {
+    int         fd;
+    const char *bucket, *key, *path;
+} file_sink;
+
+static int file_fail(const file_sink *f, const char *what, lh_err *err)
+{
+    return lh_err_set(err, LH_EIO, "io_error", "%s %s (a copy of \"%s\" of bucket \"%s\"): %s", what, f->path,
+                      f->key, f->bucket, strerror(errno));
+}
+
+static int file_put(void *ctx, const void *data, size_t n, lh_err *err)
+{
+    const file_sink *f = ctx;
+    for (size_t off = 0; off < n;) {
+        ssize_t w = write(f->fd, (const char *)data + off, n - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) return file_fail(f, "cannot write", err);
+        off += (size_t)w;
+    }
+    return 0;
+}
+
+int lh_obj_reader_to_file(lh_obj_reader *r, const char *bucket, const char *key, const char *path, int flags,
+                          lh_err *err)
+{
+    if (!r || !path) return bad_arg(err, "lh_obj_reader_to_file", "reader or path is NULL");
+    if (flags & ~LH_FILE_FSYNC)
+        return lh_err_set(err, LH_EINVAL, "invalid_argument", "lh_obj_reader_to_file: unknown flags 0x%x",
+                          (unsigned)flags);
+    file_sink f = {-1, bucket ? bucket : "?", key ? key : "?", path};
+    f.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (f.fd < 0) return file_fail(&f, "cannot create", err);
+    int rc = reader_pump(r, f.bucket, f.key, file_put, &f, err);
+    if (!rc && (flags & LH_FILE_FSYNC) && fsync(f.fd) != 0) rc = file_fail(&f, "cannot flush", err);
+    if (close(f.fd) != 0 && !rc) rc = file_fail(&f, "cannot write", err);
+    if (rc) unlink(path);  /* never leave a prefix of the object behind */
+    return rc;
+}
+
 int lh_objstore_copy(lh_objstore *s, const char *src, const char *dst, lh_obj_info *info, lh_err *err)
 {
     if (!s) return bad_arg(err, "lh_objstore_copy", "store is NULL");
@@ -249,15 +319,7 @@ int lh_objstore_copy(lh_objstore *s, const char *src, const char *dst, lh_obj_in
     if ((rc = lh_objstore_get(s, src, LH_RANGE_ALL, &r, NULL, err))) return rc;
     lh_obj_writer *w;
     if ((rc = lh_objstore_writer_open(s, dst, 0, &w, err))) { lh_obj_reader_close(r); return rc; }
-    size_t cap = 1 << 20;
-    char *buf = lh_xmalloc(cap);
-    for (;;) {
-        int64_t n = lh_obj_reader_read(r, buf, cap, err);
-        if (n < 0) { rc = (int)n; break; }
-        if (n == 0) break;
-        if ((rc = lh_obj_writer_write(w, buf, (size_t)n, err))) break;
-    }
-    free(buf);
+    rc = reader_pump(r, s->name, src, writer_put, w, err);
     lh_obj_reader_close(r);
     if (rc) { lh_obj_writer_abort(w); return rc; }
     return lh_obj_writer_commit(w, info, err);
@@ -305,32 +367,8 @@ int lh_objstore_get_file(lh_objstore *s, const char *key, const char *path, lh_o
     lh_obj_reader *r;
     int rc = lh_objstore_get(s, key, LH_RANGE_ALL, &r, info, err);
     if (rc) return rc;
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        lh_obj_reader_close(r);
-        return lh_err_set(err, LH_EIO, "io_error", "cannot create %s: %s", path, strerror(errno));
-    }
-    size_t cap = 1 << 20;
-    char *buf = lh_xmalloc(cap);
-    for (;;) {
-        int64_t n = lh_obj_reader_read(r, buf, cap, err);
-        if (n < 0) { rc = (int)n; break; }
-        if (n == 0) break;
-        for (int64_t off = 0; off < n;) {
-            ssize_t w = write(fd, buf + off, (size_t)(n - off));
-            if (w < 0 && errno == EINTR) continue;
-            if (w < 0) {
-                rc = lh_err_set(err, LH_EIO, "io_error", "writing %s: %s", path, strerror(errno));
-                break;
-            }
-            off += w;
-        }
-        if (rc) break;
-    }
-    free(buf);
+    rc = lh_obj_reader_to_file(r, lh_objstore_name(s), key, path, 0, err);
     lh_obj_reader_close(r);
-    if (close(fd) != 0 && !rc) rc = lh_err_set(err, LH_EIO, "io_error", "writing %s: %s", path, strerror(errno));
-    if (rc) unlink(path);
     return rc;
 }
 

@@ -92,10 +92,11 @@ int lh_prefix_validate(const char *prefix, lh_err *err);
 int  lh_objstore_local_new(const char *name, const char *root, lh_objstore **out, lh_err *err);
 
 /* A wrapper that forwards to `inner` (which it does not own) but can be
- * told to fail, so fault paths are testable (SQLite's habit). */
+ * told to fail, so fault paths are testable (SQLite's habit). READ: a get
+ * succeeds but its reader fails after delivering its first piece. */
 enum {
     LH_FAULT_GET = 1, LH_FAULT_PUT = 2, LH_FAULT_HEAD = 4, LH_FAULT_LIST = 8,
-    LH_FAULT_DELETE = 16, LH_FAULT_PROBE = 32, LH_FAULT_ALL = 63,
+    LH_FAULT_DELETE = 16, LH_FAULT_PROBE = 32, LH_FAULT_READ = 64, LH_FAULT_ALL = 127,
 };
 int  lh_objstore_faulty_new(lh_objstore *inner, lh_objstore **out, lh_err *err);
 /* Make the ops in `mask` fail with `status` (0 clears). */
@@ -141,6 +142,14 @@ int  lh_objstore_put_file(lh_objstore *s, const char *key, const char *path, int
  * removed again on failure). */
 int  lh_objstore_get_file(lh_objstore *s, const char *key, const char *path, lh_obj_info *info,
                           lh_err *err);
+/* Copy the rest of what reader r yields into the local file `path`
+ * (created or truncated, mode 0600). r stays open: the caller closes it.
+ * LH_FILE_FSYNC: the bytes are on disk before this returns — for files a
+ * later run trusts, such as the read cache. On failure `path` is removed
+ * and err names the file and the object (`bucket`, `key`: for messages). */
+enum { LH_FILE_FSYNC = 1 };
+int  lh_obj_reader_to_file(lh_obj_reader *r, const char *bucket, const char *key, const char *path, int flags,
+                           lh_err *err);
 
 int  lh_objstore_head(lh_objstore *s, const char *key, lh_obj_info *info, lh_err *err);
 int  lh_objstore_list(lh_objstore *s, const lh_list_opts *opts, lh_list *out, lh_err *err);

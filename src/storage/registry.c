@@ -310,31 +310,16 @@ static int cs_head(void *ctx, lh_obj_info *info, lh_err *err)
     return lh_registry_head(c->reg, c->bucket, c->key, info, NULL, err);
 }
 
+/* A cache fill is fsynced: the cache renames it into place and a later run
+ * trusts it by its ETag alone, so it must not be a torn file after a crash. */
 static int cs_fetch(void *ctx, const char *path, lh_obj_info *info, lh_err *err)
 {
     cache_src *c = ctx;
     lh_obj_reader *r;
     int rc = lh_registry_get(c->reg, c->bucket, c->key, LH_RANGE_ALL, &r, info, NULL, err);
     if (rc) return rc;
-    FILE *f = fopen(path, "wb");
-    if (!f) {
-        lh_obj_reader_close(r);
-        return lh_err_set(err, LH_EIO, "cache_io", "cache: cannot create %s", path);
-    }
-    size_t cap = 1 << 20;
-    char *buf = lh_xmalloc(cap);
-    for (;;) {
-        int64_t n = lh_obj_reader_read(r, buf, cap, err);
-        if (n < 0) { rc = (int)n; break; }
-        if (n == 0) break;
-        if (fwrite(buf, 1, (size_t)n, f) != (size_t)n) {
-            rc = lh_err_set(err, LH_EIO, "cache_io", "cache: writing %s failed (disk full?)", path);
-            break;
-        }
-    }
-    free(buf);
+    rc = lh_obj_reader_to_file(r, c->bucket, c->key, path, LH_FILE_FSYNC, err);
     lh_obj_reader_close(r);
-    if (fclose(f) != 0 && !rc) rc = lh_err_set(err, LH_EIO, "cache_io", "cache: writing %s failed", path);
     return rc;
 }
 

@@ -49,6 +49,7 @@
  * consensus — ADR-009's single writer is still the rule on such servers.
  * Keys under .lakehouse/ are this backend's own and are hidden from lists.
  */
+#include "storage/curl_global.h"
 #include "storage/s3.h"
 #include "storage/s3_internal.h"
 #include "storage/sigv4.h"
@@ -404,7 +405,8 @@ int lh_objstore_s3_new(const lh_s3_opts *o, lh_objstore **out, lh_err *err)
     if (o->part_size && o->part_size < (5u << 20))
         return lh_err_set(err, LH_EINVAL, "config_invalid", "bucket \"%s\": part_size must be at least 5 MiB "
                           "(S3's minimum part size)", o->name);
-    lh_s3_global_init();
+    int rc = lh_curl_global_init(err);
+    if (rc) return rc;
     lh_s3_store *s = lh_xcalloc(1, sizeof *s);
     s->base.ops = &S3_OPS;
     s->base.name = lh_xstrdup(o->name);

@@ -98,7 +98,6 @@ typedef struct lh_s3_call {
     size_t   sent;
 } lh_s3_call;
 
-void lh_s3_global_init(void);
 void lh_s3_pool_close(lh_s3_store *s);
 void lh_s3_call_add_header(lh_s3_call *c, const char *name, const char *value);
 /* Send with retries (s3_request.c); 0 on a 2xx answer, else a mapped lh_err. */

@@ -27,11 +27,6 @@
 #define BACKOFF_BASE_MS  100
 #define BACKOFF_CAP_MS   5000
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
-
-void lh_s3_global_init(void) { pthread_once(&curl_once, curl_init_once); }
-
 /* ---- connection pool ---- */
 
 static CURL *pool_take(lh_s3_store *s)

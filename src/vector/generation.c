@@ -5,7 +5,9 @@
  * which is label order), with a hash from id back to label for filters.
  * Generations are reference-counted; the index holds one reference on its
  * active generation and every search holds one while it runs, so swapping
- * the active pointer never waits and never frees under a reader.
+ * the active pointer never waits and never frees under a reader. A lazy
+ * load is single-flight (lh__vidx_active): one search loads, the searches
+ * that miss meanwhile wait for it and share its outcome.
  */
 #include "core/log.h"
 #include "vector/service_impl.h"
@@ -239,6 +241,20 @@ int lh__vgen_load(lh_vectors *v, const char *index, int64_t generation, lh_vgen 
     return rc;
 }
 
+static void vload_free(lh_vload *f)
+{
+    if (!f) return;
+    lh__vgen_unref(f->gen);
+    pthread_cond_destroy(&f->cv);
+    free(f);
+}
+
+/* The first search to miss loads the generation with ix->mu released; the
+ * ones that miss while it runs join its lh_vload and sleep on its condition
+ * variable (which releases mu too), so N concurrent first searches cost one
+ * load, not N racing ones of which N-1 are thrown away. The load leaves
+ * ix->loading before it wakes anyone, so a failure is shared by the
+ * searches that waited for it and nobody else: the next search retries. */
 int lh__vidx_active(lh_vectors *v, lh_vidx *ix, lh_vgen **out, lh_err *err)
 {
     *out = NULL;
@@ -255,28 +271,47 @@ int lh__vidx_active(lh_vectors *v, lh_vidx *ix, lh_vgen **out, lh_err *err)
         return 0;
     }
     int64_t want = json_integer_value(json_object_get(ix->meta, "active_generation"));
-    pthread_mutex_unlock(&ix->mu);
-    if (want <= 0)
+    if (want <= 0) {
+        pthread_mutex_unlock(&ix->mu);
         return lh_err_set(err, LH_EUNAVAIL, "index_building", "index %s has no generation yet (it is being built)",
                           ix->name);
+    }
     atomic_fetch_add(&v->misses, 1);
-    lh_vgen *g = NULL;
-    int rc = lh__vgen_load(v, ix->name, want, &g, err);
-    if (rc) return rc;
-    pthread_mutex_lock(&ix->mu);
-    /* Another thread may have loaded it, or a swap happened meanwhile:
-     * keep whatever is installed if it is at least as new. */
-    if (!ix->active && json_integer_value(json_object_get(ix->meta, "active_generation")) == want) {
-        ix->active = g;
-        g = NULL;
+    lh_vload *f = ix->loading;
+    if (f && f->generation == want) {
+        f->users++;
+        while (!f->done) pthread_cond_wait(&f->cv, &ix->mu);
+    } else {
+        /* Nobody is loading this generation (an older load still running
+         * after a swap keeps its own waiters). */
+        f = lh_xcalloc(1, sizeof *f);
+        f->generation = want;
+        f->users = 1;
+        pthread_cond_init(&f->cv, NULL);
+        ix->loading = f;
+        pthread_mutex_unlock(&ix->mu);
+        lh_vgen *g = NULL;
+        int rc = lh__vgen_load(v, ix->name, want, &g, err);
+        pthread_mutex_lock(&ix->mu);
+        if (ix->loading == f) ix->loading = NULL;
+        f->done = 1;
+        f->rc = rc;
+        f->gen = g;
+        if (rc) f->err = *err;
+        /* A swap may have happened meanwhile: install only if this is
+         * still the generation wanted and none is installed. */
+        if (!rc && !ix->active && json_integer_value(json_object_get(ix->meta, "active_generation")) == want)
+            ix->active = lh__vgen_ref(g);
+        pthread_cond_broadcast(&f->cv);
     }
-    *out = ix->active ? lh__vgen_ref(ix->active) : NULL;
+    int rc = f->rc;
+    if (rc) *err = f->err;
+    /* the installed generation (newer, if a swap won the race), else the
+     * one loaded here: a search superseded while loading is served from it */
+    else *out = lh__vgen_ref(ix->active ? ix->active : f->gen);
+    lh_vload *last = --f->users == 0 ? f : NULL;
     pthread_mutex_unlock(&ix->mu);
-    if (g && !*out) {
-        *out = g;  /* superseded while loading: serve this search from it */
-        return 0;
-    }
-    lh__vgen_unref(g);
+    vload_free(last);
     if (*out) atomic_fetch_add(&(*out)->hits, 1);
-    return 0;
+    return rc;
 }

@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "vector/service_impl.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,7 @@ static lh_vidx *vidx_new(const char *name)
 
 static void vidx_free(lh_vidx *ix)
 {
+    assert(!ix->loading);  /* no search runs while the service is freed */
     lh__vgen_unref(ix->active);
     json_decref(ix->meta);
     pthread_mutex_destroy(&ix->mu);

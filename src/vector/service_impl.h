@@ -53,12 +53,26 @@ int      lh__vids_unique(const lh_vrows *rows, lh_err *err);
 /* Allow every label of doc id in b; returns how many. */
 size_t   lh__vgen_allow(const lh_vgen *g, const char *id, lh_bitset *b);
 
+/* A load of a generation in flight (generation.c): the first search of a
+ * generation not in memory loads it, later ones wait here and share the
+ * outcome. Lives until its loader and every waiter have taken the result;
+ * guarded by the index's mu. */
+typedef struct lh_vload {
+    int64_t        generation;
+    int            done, rc;
+    lh_err         err;        /* the failure, when rc != 0 */
+    lh_vgen       *gen;        /* referenced, when rc == 0 */
+    int            users;      /* loader + waiters */
+    pthread_cond_t cv;         /* signalled when done */
+} lh_vload;
+
 typedef struct lh_vidx {
     char           *name;
     json_t         *meta;          /* newest committed document (owned) */
     int64_t         meta_version;
     lh_vgen        *active;        /* NULL until loaded */
-    pthread_mutex_t mu;            /* meta, meta_version, active */
+    lh_vload       *loading;       /* the load new searches join, or NULL */
+    pthread_mutex_t mu;            /* meta, meta_version, active, loading */
     pthread_mutex_t write_mu;      /* one build/commit at a time per index */
     int             building;      /* a job holds this index */
 } lh_vidx;
@@ -104,7 +118,9 @@ void lh__vscratch(lh_vectors *v, const char *suffix, lh_buf *out);
 /* The index by name (not referenced: indexes live until the service is
  * freed; deleted ones are unlinked but kept). NULL + LH_ENOTFOUND. */
 lh_vidx *lh__vidx_find(lh_vectors *v, const char *name, lh_err *err);
-/* The active generation, loaded on first use, referenced. */
+/* The active generation, referenced; loaded on first use, once however
+ * many searches ask for it meanwhile (a failed load is not remembered: the
+ * next search tries again). */
 int      lh__vidx_active(lh_vectors *v, lh_vidx *ix, lh_vgen **out, lh_err *err);
 /* The generation entry {generation, ...} of doc, or NULL. */
 json_t  *lh__vmeta_generation(json_t *doc, int64_t generation);

@@ -301,5 +301,66 @@ class Vectors(unittest.TestCase):
         self.assertEqual(r.status, 404)
 
 
+class FirstLoad(unittest.TestCase):
+    """The first searches of a generation that is not in memory yet load it
+    once: the others wait for that load and share its result, and a load
+    that failed is tried again by the next search."""
+
+    def setUp(self):
+        self.srv = lh.Server().start()
+        self.base = clustered(3000, DIM, 11)
+        ids = [f"f{i}" for i in range(len(self.base))]
+        r = self.srv.request("POST", "/vectors/indexes", body={"name": "cold", "ids": ids, "vectors": self.base})
+        self.assertEqual(r.status, 201, r)
+
+    def tearDown(self):
+        self.srv.cleanup()
+
+    def concurrent_searches(self, n):
+        """n searches released together; their responses."""
+        q = [x + 0.01 for x in self.base[42]]
+        gate = threading.Barrier(n)
+        out = [None] * n
+
+        def one(i):
+            gate.wait()
+            out[i] = self.srv.request("POST", "/vectors/indexes/cold/search", body={"vector": q, "k": 5})
+
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return out
+
+    def test_concurrent_first_searches_load_once(self):
+        self.srv.stop()
+        self.srv.start()  # nothing loaded now
+        self.assertEqual(self.srv.get("/vectors/hnsw/cache/stats").json()["loads"], 0)
+        answers = self.concurrent_searches(8)
+        for r in answers:
+            self.assertEqual(r.status, 200, r)
+        self.assertEqual(len({json.dumps(r.json()["results"]) for r in answers}), 1)
+        self.assertEqual(len(answers[0].json()["results"]), 5)
+        st = self.srv.get("/vectors/hnsw/cache/stats").json()
+        self.assertEqual(st["loads"], 1, st)
+        self.assertEqual(st["hits"] + st["misses"], 8, st)
+        self.assertEqual([(x["index"], x["generation"]) for x in st["loaded"]], [("cold", 1)])
+
+    def test_failed_first_load_is_shared_and_not_kept(self):
+        self.srv.stop()
+        side = os.path.join(self.srv.data_dir, "_vectors/cold/g000001/hnsw.bin")
+        os.rename(side, side + ".away")
+        self.srv.start()
+        for r in self.concurrent_searches(4):
+            self.assertEqual(lh.error_code(r), "sidecar_not_found", r)
+            self.assertIn("index cold", r.json()["error"]["message"])
+        self.assertEqual(self.srv.get("/vectors/hnsw/cache/stats").json()["loads"], 0)
+        os.rename(side + ".away", side)
+        for r in self.concurrent_searches(4):
+            self.assertEqual(r.status, 200, r)
+        self.assertEqual(self.srv.get("/vectors/hnsw/cache/stats").json()["loads"], 1)
+
+
 if __name__ == "__main__":
     lh.main()

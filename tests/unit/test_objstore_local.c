@@ -4,8 +4,10 @@
  * Besides the happy paths: listing is checked against a naive reference
  * (every prefix/delimiter/page size combination), create-only is raced by
  * many threads, readers race a writer replacing a large object, refused
- * keys are fired at a bucket with a sentinel file beside its root, and the
- * root is pulled out from under an open bucket.
+ * keys are fired at a bucket with a sentinel file beside its root, the
+ * root is pulled out from under an open bucket, and copies to local files
+ * and between keys break off half-way (a reader that fails, a file size
+ * limit) and must leave nothing behind.
  */
 #include "storage/objstore.h"
 #include "testing.h"
@@ -18,6 +20,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -1016,6 +1020,99 @@ static void test_faulty(void)
     done(inner);
 }
 
+/* ---- copies to files and between keys ---- */
+
+#define COPY_BIG (3u << 20)  /* several pieces of the 1 MiB copy loop */
+
+static char *pattern(void)
+{
+    char *p = malloc(COPY_BIG);
+    for (size_t i = 0; i < COPY_BIG; i++) p[i] = (char)(i * 7 + i / 4093);
+    return p;
+}
+
+static int file_equals(const char *path, const char *want, size_t n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    char *got = malloc(n + 1);
+    size_t k = fread(got, 1, n + 1, f);
+    fclose(f);
+    int same = k == n && memcmp(got, want, n) == 0;
+    free(got);
+    return same;
+}
+
+static void test_copy_to_file(void)
+{
+    lh_objstore *s = fresh();
+    lh_err e;
+    char *data = pattern();
+    CHECK_INT(lh_objstore_put(s, "big/obj", data, COPY_BIG, 0, NULL, &e), 0);
+    char out[200], bad[200];
+    snprintf(out, sizeof out, "%s/out.bin", g_tmp);
+    snprintf(bad, sizeof bad, "%s/no-such-dir/out.bin", g_tmp);
+
+    lh_obj_info info;
+    CHECK_INT(lh_objstore_get_file(s, "big/obj", out, &info, &e), 0);
+    CHECK_INT(info.size, COPY_BIG);
+    CHECK(file_equals(out, data, COPY_BIG));
+    CHECK_INT(lh_objstore_get_file(s, "big/none", out, NULL, &e), LH_ENOTFOUND);
+    CHECK(file_equals(out, data, COPY_BIG));  /* a failed get touches no file */
+    CHECK_INT(lh_objstore_get_file(s, "big/obj", bad, NULL, &e), LH_EIO);
+    CHECK(strstr(e.msg, bad) && strstr(e.msg, "\"big/obj\"") && strstr(e.msg, "\"primary\""));
+
+    /* a reader that breaks after its first piece: the half file goes */
+    lh_objstore *f;
+    CHECK_INT(lh_objstore_faulty_new(s, &f, &e), 0);
+    lh_objstore_faulty_set(f, LH_FAULT_READ, LH_EIO);
+    CHECK_INT(lh_objstore_get_file(f, "big/obj", out, NULL, &e), LH_EIO);
+    CHECK_STR(e.code, "injected_fault");
+    CHECK_MSG(strstr(e.msg, "reading \"big/obj\" of bucket \"primary\"") != NULL, "%s", e.msg);
+    CHECK(!exists(out));
+    lh_obj_reader *r;
+    CHECK_INT(lh_objstore_get(f, "big/obj", LH_RANGE_ALL, &r, NULL, &e), 0);
+    CHECK_INT(lh_obj_reader_to_file(r, "primary", "big/obj", out, LH_FILE_FSYNC, &e), LH_EIO);
+    CHECK(!exists(out));
+    lh_obj_reader_close(r);
+    lh_objstore_faulty_set(f, 0, 0);
+    CHECK_INT(lh_objstore_get(f, "big/obj", LH_RANGE_ALL, &r, NULL, &e), 0);
+    CHECK_INT(lh_obj_reader_to_file(r, "primary", "big/obj", out, 8, &e), LH_EINVAL);  /* unknown flag */
+    CHECK_INT(lh_obj_reader_to_file(r, "primary", "big/obj", out, LH_FILE_FSYNC, &e), 0);
+    lh_obj_reader_close(r);
+    CHECK(file_equals(out, data, COPY_BIG));
+    lh_objstore_free(f);
+
+    /* a disk that fills half-way (RLIMIT_FSIZE: write fails with EFBIG) */
+    struct rlimit old, lim;
+    getrlimit(RLIMIT_FSIZE, &old);
+    lim = old;
+    lim.rlim_cur = 1u << 20;
+    void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+    unlink(out);
+    CHECK_INT(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    int rc_file = lh_objstore_get_file(s, "big/obj", out, NULL, &e);
+    lh_err fe = e;
+    int rc_copy = lh_objstore_copy(s, "big/obj", "big/copy", NULL, &e);
+    setrlimit(RLIMIT_FSIZE, &old);
+    signal(SIGXFSZ, prev);
+    CHECK_INT(rc_file, LH_EIO);
+    CHECK_MSG(strstr(fe.msg, "\"big/obj\" of bucket \"primary\"") != NULL, "%s", fe.msg);
+    CHECK(!exists(out));
+    CHECK(rc_copy < 0);
+    CHECK_INT(lh_objstore_head(s, "big/copy", NULL, &e), LH_ENOTFOUND);
+
+    /* the copy itself, streamed through this process (local has no server-side copy) */
+    CHECK_INT(lh_objstore_copy(s, "big/obj", "big/copy", &info, &e), 0);
+    CHECK_INT(info.size, COPY_BIG);
+    lh_buf b = LH_BUF_INIT;
+    CHECK_INT(lh_objstore_get_buf(s, "big/copy", LH_RANGE_ALL, &b, NULL, &e), 0);
+    CHECK(b.len == COPY_BIG && memcmp(b.data, data, COPY_BIG) == 0);
+    lh_buf_free(&b);
+    free(data);
+    done(s);
+}
+
 int main(void)
 {
     RUN(test_put_get_head);
@@ -1034,5 +1131,6 @@ int main(void)
     RUN(test_root_removed);
     RUN(test_stale_tmp_swept);
     RUN(test_faulty);
+    RUN(test_copy_to_file);
     return TEST_SUMMARY();
 }

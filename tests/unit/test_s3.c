@@ -7,6 +7,8 @@
  * (/usr/bin/aws), the cross-check client. The parser and URL tests need no
  * server and always run.
  */
+#include "core/config.h"
+#include "storage/registry.h"
 #include "storage/s3.h"
 #include "storage/s3_internal.h"
 #include "storage/sigv4.h"
@@ -16,6 +18,7 @@
 
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -450,6 +453,70 @@ static void test_retries(void)
     waitpid(pid, NULL, 0);
 }
 
+/* The registry's read cache fills from an S3 bucket (registry.c cs_fetch →
+ * lh_obj_reader_to_file): a fill whose read breaks off half-way fails with
+ * the object named and leaves no file in the cache; the next use fetches
+ * the whole object. */
+static void test_cache_fill(void)
+{
+    char dir[] = "/tmp/lh-s3-cache-XXXXXX";
+    if (!mkdtemp(dir)) { CHECK(0); return; }
+    char path[700], secrets[600];
+    snprintf(secrets, sizeof secrets, "%s/secrets.toml", dir);
+    FILE *sf = fopen(secrets, "w");
+    if (!sf) { CHECK(0); return; }
+    fprintf(sf, "[ci]\naccess_key_id = \"%s\"\nsecret_access_key = \"%s\"\n", access_key, secret_key);
+    fclose(sf);
+    chmod(secrets, 0600);
+    lh_config *cfg;
+    lh_err e;
+    CHECK_INT(lh_config_load(NULL, &cfg, &e), 0);
+    snprintf(path, sizeof path, "%s/primary", dir);
+    lh_config_set(cfg, "buckets.primary.root", path, LH_SRC_FLAG, &e);
+    lh_config_set(cfg, "buckets.remote.backend", "s3", LH_SRC_FLAG, &e);
+    lh_config_set(cfg, "buckets.remote.endpoint", endpoint, LH_SRC_FLAG, &e);
+    lh_config_set(cfg, "buckets.remote.bucket", bucket, LH_SRC_FLAG, &e);
+    lh_config_set(cfg, "buckets.remote.addressing", "path", LH_SRC_FLAG, &e);
+    lh_config_set(cfg, "buckets.remote.secret_ref", "ci", LH_SRC_FLAG, &e);
+    lh_config_set(cfg, "storage.secrets_file", secrets, LH_SRC_FLAG, &e);
+    snprintf(path, sizeof path, "%s/cache", dir);
+    lh_config_set(cfg, "storage.cache_dir", path, LH_SRC_FLAG, &e);
+    lh_config_set(cfg, "storage.journal_flush_interval_ms", "0", LH_SRC_FLAG, &e);
+    lh_registry *reg = NULL;
+    int rc = lh_config_validate(cfg, &e);
+    if (!rc) rc = lh_registry_open(cfg, &reg, &e);
+    lh_config_free(cfg);
+    CHECK_MSG(rc == 0, "%s", e.msg);
+    if (rc) return;
+
+    size_t n = 3u << 20;  /* several pieces of the copy loop */
+    char *data = malloc(n);
+    for (size_t i = 0; i < n; i++) data[i] = (char)(i * 13 + i / 1021);
+    lh_objstore *remote = lh_registry_bucket(reg, "remote", &e);
+    CHECK_INT(lh_objstore_put(remote, "cached/obj", data, n, 0, NULL, &e), 0);
+    CHECK_INT(lh_registry_inject_fault(reg, "remote", LH_FAULT_READ, LH_EIO, &e), 0);
+    lh_buf p = LH_BUF_INIT;
+    CHECK_INT(lh_registry_local_path(reg, "remote", "cached/obj", &p, &e), LH_EIO);
+    CHECK_MSG(strstr(e.msg, "\"cached/obj\" of bucket \"remote\"") != NULL, "%s", e.msg);
+    snprintf(path, sizeof path, "rmdir %s/cache/.tmp 2>/dev/null; test ! -e %s/cache/remote/cached/obj", dir, dir);
+    CHECK_MSG(sh(path) == 0, "a broken fill left a file in the cache (%s)", dir);
+
+    CHECK_INT(lh_registry_inject_fault(reg, "remote", 0, 0, &e), 0);
+    CHECK_INT(lh_registry_local_path(reg, "remote", "cached/obj", &p, &e), 0);
+    FILE *f = fopen(p.data, "rb");
+    char *got = malloc(n + 1);
+    size_t k = f ? fread(got, 1, n + 1, f) : 0;
+    if (f) fclose(f);
+    CHECK(k == n && memcmp(got, data, n) == 0);
+    free(got);
+    free(data);
+    lh_buf_free(&p);
+    CHECK_INT(lh_objstore_delete(remote, "cached/obj", &e), 0);
+    lh_registry_free(reg);
+    snprintf(path, sizeof path, "rm -rf %s", dir);
+    sh(path);
+}
+
 int main(void)
 {
     RUN(test_xml_hostile);
@@ -505,6 +572,7 @@ int main(void)
         RUN(test_virtual_host);
         RUN(test_wrong_secret);
         RUN(test_missing_bucket);
+        RUN(test_cache_fill);
     }
     if (started) {
         char cmd[1024];
