@@ -2,10 +2,16 @@
  *
  * Start-up order is chosen so that every check that can fail fails before
  * the port is bound: configuration, the engine's version check, then the
- * application (buckets, engines, catalog, query views), then the listener. SIGINT and SIGTERM are blocked in every
- * thread and taken synchronously with sigwait by the main thread, which
- * then drains requests and flushes the journals — no work in a signal
- * handler.
+ * application (buckets, engines, catalog, query views), then the listener.
+ * SIGINT and SIGTERM are taken synchronously with sigwait by the main
+ * thread, which then drains requests and flushes the journals — no work in
+ * a signal handler. They are blocked before any thread of ours starts, so
+ * ours inherit the mask; but a library may start threads while it loads,
+ * before main (OpenBLAS does), and a shutdown signal delivered to one of
+ * those would take its default action and kill the process mid-request.
+ * So the signals also get a handler, which only passes them on to the
+ * main thread (pthread_kill is async-signal-safe), where sigwait takes
+ * them.
  */
 #include "cli/cli.h"
 #include "core/clock.h"
@@ -18,6 +24,13 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+
+static pthread_t main_thread;
+
+static void pass_to_main(int sig)
+{
+    pthread_kill(main_thread, sig);
+}
 
 const char *lh_cli_version(void);
 
@@ -52,13 +65,22 @@ int lh_cmd_serve(int argc, char **argv)
         return LH_EXIT_RUNTIME;
     }
 
-    /* Block the shutdown signals before any thread exists, so every thread
-     * inherits the mask and only sigwait below ever sees them. */
+    /* Block the shutdown signals before our threads start, so they inherit
+     * the mask and only sigwait below sees them; threads a library started
+     * earlier pass them on (see the top of the file). */
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    main_thread = pthread_self();
     pthread_sigmask(SIG_BLOCK, &set, NULL);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = pass_to_main;
+    sa.sa_flags = SA_RESTART;
+    sigfillset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     lh_app *app;

@@ -1,4 +1,5 @@
 """End-to-end: the HTTP gateway — health, metrics, errors, limits, shutdown."""
+import ctypes
 import http.client
 import json
 import os
@@ -147,6 +148,33 @@ class ShutdownTest(unittest.TestCase):
         try:
             self.assertEqual(srv.get("/health").status, 200)
             self.assertEqual(srv.stop(signal.SIGINT), 0)
+        finally:
+            srv.cleanup()
+
+    def test_signal_to_any_thread_stops_cleanly(self):
+        # A library may start threads before main blocks the signals
+        # (OpenBLAS does, as it loads): a SIGINT the kernel hands to one of
+        # them must still end in a clean shutdown, not a killed process.
+        tgkill = {"x86_64": 234, "aarch64": 131}.get(os.uname().machine)
+        if tgkill is None:
+            self.skipTest(f"tgkill's syscall number is not known here ({os.uname().machine})")
+        libc = ctypes.CDLL(None, use_errno=True)
+        srv = lh.Server().start()
+        try:
+            self.assertEqual(srv.get("/health").status, 200)
+            pid = srv.proc.pid
+            open_threads = []
+            for tid in sorted(int(t) for t in os.listdir(f"/proc/{pid}/task")):
+                with open(f"/proc/{pid}/task/{tid}/status") as f:
+                    blocked = int(re.search(r"^SigBlk:\s*([0-9a-f]+)", f.read(), re.M).group(1), 16)
+                if tid != pid and not blocked & (1 << (signal.SIGINT - 1)):
+                    open_threads.append(tid)
+            if not open_threads:
+                self.skipTest("every thread but the main one blocks SIGINT here: nothing to test")
+            self.assertEqual(libc.syscall(tgkill, pid, open_threads[0], signal.SIGINT), 0)
+            srv.proc.wait(timeout=30)
+            self.assertEqual(srv.stop(), 0)
+            self.assertIn("received SIGINT", srv.read_log())
         finally:
             srv.cleanup()
 
