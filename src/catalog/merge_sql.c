@@ -50,6 +50,45 @@ static void column_list(lh_buf *sql, const lh_column *cols, size_t n, const char
     }
 }
 
+/* `q.` or nothing */
+static void qualify(lh_buf *sql, const char *q)
+{
+    if (q) lh_buf_printf(sql, "%s.", q);
+}
+
+void lh_catalog_key_text(lh_buf *sql, const json_t *pk, const char *q)
+{
+    size_t i;
+    json_t *k;
+    if (json_array_size(pk) == 1) {
+        lh_buf_puts(sql, "CAST(");
+        qualify(sql, q);
+        lh_sql_quote_ident(sql, json_string_value(json_array_get(pk, 0)));
+        lh_buf_puts(sql, " AS VARCHAR)");
+        return;
+    }
+    lh_buf_puts(sql, "CAST(to_json([");
+    json_array_foreach(pk, i, k) {
+        lh_buf_puts(sql, i ? ", CAST(" : "CAST(");
+        qualify(sql, q);
+        lh_sql_quote_ident(sql, json_string_value(k));
+        lh_buf_puts(sql, " AS VARCHAR)");
+    }
+    lh_buf_puts(sql, "]) AS VARCHAR)");
+}
+
+void lh_catalog_key_join(lh_buf *sql, const json_t *pk, const char *a, const char *b)
+{
+    size_t i;
+    json_t *k;
+    json_array_foreach(pk, i, k) {
+        lh_buf_printf(sql, "%s%s.", i ? " AND " : "", a);
+        lh_sql_quote_ident(sql, json_string_value(k));
+        lh_buf_printf(sql, " = %s.", b);
+        lh_sql_quote_ident(sql, json_string_value(k));
+    }
+}
+
 int lh_catalog_dataset_sql(lh_catalog *cat, const lh_dataset *ds, lh_buf *sql, lh_err *err)
 {
     lh_column *cols;
@@ -96,13 +135,7 @@ int lh_catalog_dataset_sql(lh_catalog *cat, const lh_dataset *ds, lh_buf *sql, l
             lh_buf_puts(sql, " FROM read_parquet(");
             rc = files_list(cat, ds, 0, sql, &n_base, err);
             lh_buf_puts(sql, ") AS _lh_b ANTI JOIN _lh_d ON ");
-            json_array_foreach(pk, k, kc) {
-                if (k) lh_buf_puts(sql, " AND ");
-                lh_buf_puts(sql, "_lh_b.");
-                lh_sql_quote_ident(sql, json_string_value(kc));
-                lh_buf_puts(sql, " = _lh_d.");
-                lh_sql_quote_ident(sql, json_string_value(kc));
-            }
+            lh_catalog_key_join(sql, pk, "_lh_b", "_lh_d");
             lh_buf_puts(sql, " UNION ALL ");
             if (n_base == 0) {  /* every base row was compacted away: deltas only */
                 sql->len = mark;
@@ -123,21 +156,7 @@ int lh_catalog_check_keys(lh_catalog *cat, const char *from_sql, const json_t *k
     lh_buf sql = LH_BUF_INIT, klist = LH_BUF_INIT, out = LH_BUF_INIT, nulls = LH_BUF_INIT;
     size_t i;
     json_t *kc;
-    /* the key rendered as text: one column as itself, several as a JSON array */
-    if (json_array_size(keys) == 1) {
-        lh_buf_puts(&klist, "CAST(");
-        lh_sql_quote_ident(&klist, json_string_value(json_array_get(keys, 0)));
-        lh_buf_puts(&klist, " AS VARCHAR)");
-    } else {
-        lh_buf_puts(&klist, "CAST(to_json([");
-        json_array_foreach(keys, i, kc) {
-            if (i) lh_buf_puts(&klist, ", ");
-            lh_buf_puts(&klist, "CAST(");
-            lh_sql_quote_ident(&klist, json_string_value(kc));
-            lh_buf_puts(&klist, " AS VARCHAR)");
-        }
-        lh_buf_puts(&klist, "]) AS VARCHAR)");
-    }
+    lh_catalog_key_text(&klist, keys, NULL);
     json_array_foreach(keys, i, kc) {
         if (i) lh_buf_puts(&nulls, " OR ");
         lh_sql_quote_ident(&nulls, json_string_value(kc));
