@@ -193,6 +193,8 @@ int lh_catalog_journal_write(lh_catalog *cat, json_t *events, lh_err *err)
 
 lh_append_log *lh_catalog_journal(lh_catalog *cat) { return cat->journal; }
 
+uint64_t lh_catalog_manifest_reads(lh_catalog *cat) { return atomic_load(&cat->manifest_reads); }
+
 int lh_catalog_open(const lh_catalog_opts *opts, lh_catalog **out, lh_err *err)
 {
     *out = NULL;

@@ -136,6 +136,12 @@ int  lh_catalog_load_version(lh_catalog *cat, const char *name, int64_t version,
                              lh_err *err);
 /* [{version, committed_at, row_count, files, change, deleted}], oldest first. */
 int  lh_catalog_versions(lh_catalog *cat, const char *name, json_t **out, lh_err *err);
+/* Every stored version of `name`, oldest first, each read once: fn gets
+ * the snapshot (valid during the call), or NULL and the load error when
+ * that manifest cannot be read. A non-zero return from fn stops and is
+ * returned. LH_ENOTFOUND "dataset_not_found" when there is no version. */
+typedef int (*lh_catalog_version_fn)(void *ctx, int64_t version, const lh_dataset *ds, const lh_err *load_err);
+int  lh_catalog_each_version(lh_catalog *cat, const char *name, lh_catalog_version_fn fn, void *ctx, lh_err *err);
 
 /* Objects under datasets/ that no manifest version names. */
 int  lh_catalog_orphans(lh_catalog *cat, json_t **out, lh_err *err);
@@ -180,6 +186,10 @@ int  lh_catalog_version_at(lh_catalog *cat, const char *name, int64_t at_us, lh_
  * events (each a JSON object) and flushes them as one batch. */
 int  lh_catalog_journal_write(lh_catalog *cat, json_t *events /* array, borrowed */, lh_err *err);
 lh_append_log *lh_catalog_journal(lh_catalog *cat);
+
+/* Manifest objects read since open (each a Parquet read): what history,
+ * time travel and vacuum cost; tests check vacuum reads each version once. */
+uint64_t lh_catalog_manifest_reads(lh_catalog *cat);
 
 /* Local path of data file i of ds (for the engines). */
 int  lh_catalog_file_path(lh_catalog *cat, const lh_dataset *ds, size_t i, lh_buf *out, lh_err *err);

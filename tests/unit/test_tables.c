@@ -395,7 +395,9 @@ static void test_compact_vacuum_time_travel(void)
     CHECK_INT(lh_tables_vacuum(t, "tt", -1, &res, &e), 0);
     CHECK_INT(json_integer_value(json_object_get(res, "deleted_count")), 0);
     json_decref(res);
+    uint64_t reads = lh_catalog_manifest_reads(cat);
     CHECK_INT(lh_tables_vacuum(t, "tt", 0, &res, &e), 0);
+    CHECK_INT(lh_catalog_manifest_reads(cat) - reads, 4);  /* each of the 4 versions read once */
     CHECK_INT(json_integer_value(json_object_get(res, "deleted_count")), 3);  /* base + 2 deltas */
     CHECK_INT(json_integer_value(json_object_get(res, "kept")), 1);
     json_decref(res);
