@@ -159,6 +159,12 @@ int  lh_catalog_resync(lh_catalog *cat, const char *name, const char *actor, jso
  * (ingest and compaction keep it so), deltas are key-unique each. */
 int  lh_catalog_dataset_sql(lh_catalog *cat, const lh_dataset *ds, lh_buf *sql, lh_err *err);
 
+/* The same rows restricted to the keys in `keys` (a table or
+ * parenthesised SELECT with the key columns under their names): what a
+ * write reads to complete its rows, without merging the whole dataset.
+ * LH_EINVAL "no_primary_key" when ds has no key. */
+int  lh_catalog_dataset_sql_keys(lh_catalog *cat, const lh_dataset *ds, const char *keys, lh_buf *sql, lh_err *err);
+
 /* SQL for a primary key `pk` (JSON array of column names), shared by
  * the merge, the key check and tables/ so a key reads the same
  * everywhere. q is a table alias or NULL (unqualified columns).

@@ -73,10 +73,11 @@ static int build_delta(lh_catalog *cat, const tab_write_req *w, int64_t seq, lh_
     lh_column *cols;
     size_t nc = lh_dataset_columns(w->cur, &cols);
     lh_buf sql = LH_BUF_INIT;
-    lh_buf_printf(&sql, "CREATE TABLE %s_old AS SELECT _lh_m.* FROM (", w->prefix);
-    int rc = lh_catalog_dataset_sql(cat, w->cur, &sql, err);
-    lh_buf_printf(&sql, ") AS _lh_m SEMI JOIN %s_new AS _lh_n ON ", w->prefix);
-    lh_catalog_key_join(&sql, pk, "_lh_m", "_lh_n");
+    lh_buf keys = LH_BUF_INIT;
+    lh_buf_printf(&keys, "%s_new", w->prefix);
+    lh_buf_printf(&sql, "CREATE TABLE %s_old AS ", w->prefix);
+    int rc = lh_catalog_dataset_sql_keys(cat, w->cur, keys.data, &sql, err);
+    lh_buf_free(&keys);
     if (!rc) rc = lh_engine_exec(w->conn, sql.data, err);
     lh_buf_reset(&sql);
     lh_buf_printf(&sql, "CREATE TABLE %s_delta AS SELECT ", w->prefix);
@@ -115,32 +116,58 @@ static int build_delta(lh_catalog *cat, const tab_write_req *w, int64_t seq, lh_
     return rc;
 }
 
-/* The value of column `col` of alias `q` as JSON (SQL type JSON). DuckDB
- * writes a non-finite float as a bare NaN/Infinity, which is not JSON:
- * those become strings ("nan", "inf"), as lh_chunk_json renders them. */
-static void value_json(lh_buf *sql, const lh_column *col, const char *q)
+/* s as a JSON string ("…", escaped by jansson); caller frees. */
+static char *json_quoted(const char *s)
 {
+    json_t *j = json_string(s);
+    char *t = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    json_decref(j);
+    return t ? t : lh_xstrdup("null");
+}
+
+/* The value of column `col` of alias `q` as JSON text (VARCHAR, NULL for
+ * NULL). Integers and booleans print as JSON already; the rest go through
+ * to_json, which writes a non-finite float as a bare NaN/Infinity (not
+ * JSON): a float column's such values become strings ("nan", "inf"), as
+ * lh_chunk_json renders them, and a nested value holding one becomes its
+ * text as a string (so may one with a string like "a,NaN]": rare, and
+ * still the value). */
+static void value_text(lh_buf *sql, const lh_column *col, const char *q)
+{
+    static const char *plain[] = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER",
+                                  "UBIGINT", "BOOLEAN"};
     lh_buf v = LH_BUF_INIT;
     lh_buf_printf(&v, "%s.", q);
     lh_sql_quote_ident(&v, col->name);
-    if (!strcmp(col->type, "FLOAT") || !strcmp(col->type, "DOUBLE"))
-        lh_buf_printf(sql, "CASE WHEN isfinite(%s) THEN to_json(%s) ELSE to_json(CAST(%s AS VARCHAR)) END", v.data,
-                      v.data, v.data);
-    else if (strchr(col->type, '[') || strchr(col->type, '('))  /* nested (or DECIMAL): check what DuckDB wrote */
-        lh_buf_printf(sql, "CASE WHEN json_valid(to_json(%s)) THEN to_json(%s) ELSE to_json(CAST(%s AS VARCHAR)) END",
-                      v.data, v.data, v.data);
+    int is_plain = 0;
+    for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) is_plain |= !strcmp(col->type, plain[i]);
+    if (is_plain)
+        lh_buf_printf(sql, "CAST(%s AS VARCHAR)", v.data);
+    else if (!strcmp(col->type, "FLOAT") || !strcmp(col->type, "DOUBLE"))
+        lh_buf_printf(sql, "CAST(CASE WHEN isfinite(%s) THEN to_json(%s) ELSE to_json(CAST(%s AS VARCHAR)) END AS "
+                      "VARCHAR)", v.data, v.data, v.data);
+    else if (strchr(col->type, '[') || !strncmp(col->type, "STRUCT", 6) || !strncmp(col->type, "MAP", 3) ||
+             !strncmp(col->type, "UNION", 5))  /* may hold such a float (json_valid accepts them) */
+        lh_buf_printf(sql, "CAST(CASE WHEN regexp_matches(CAST(to_json(%s) AS VARCHAR), '[\\[,:](-?Infinity|NaN)"
+                      "[,\\]}]') THEN to_json(CAST(%s AS VARCHAR)) ELSE to_json(%s) END AS VARCHAR)", v.data, v.data,
+                      v.data);
     else
-        lh_buf_printf(sql, "to_json(%s)", v.data);
+        lh_buf_printf(sql, "CAST(to_json(%s) AS VARCHAR)", v.data);
     lh_buf_free(&v);
 }
 
-/* Step 5: one event per changed field, each a whole journal line. The
- * lines are made by DuckDB in one query (a join of the delta with the old
- * rows; every row carries a list of per-field structs that UNNEST turns
- * into one row per event, and to_json writes the event), so this process
- * only copies text: parsing and re-encoding ~45,000 events per 10,000-row
- * upsert in C was most of an upsert's time. Called by the catalog right
- * after the commit; the lines share the commit event's batch. */
+/* Step 5: one event per changed field, each a whole journal line, made
+ * by DuckDB in one query: a join of the delta with the old rows, where
+ * every row carries a list of its fields' event texts (NULL for a field
+ * that has none) that UNNEST turns into one row per event. The parts of a
+ * line that are the same for the whole write are encoded once here by
+ * jansson; the values by DuckDB. This process then only copies text:
+ * building ~45,000 events per 10,000-row upsert as jansson objects,
+ * encoding them and parsing them again was most of an upsert's time.
+ * Called by the catalog right after the commit; the lines share the
+ * commit event's batch. Fields in the order readers have always seen:
+ * ts, ts_us, type, op, dataset, key, field, old_value, new_value, actor,
+ * source, workspace_id, version. */
 static int build_events(void *ctx, const lh_dataset *committed, lh_buf *lines, lh_err *err)
 {
     const tab_write_req *w = ctx;
@@ -154,52 +181,69 @@ static int build_events(void *ctx, const lh_dataset *committed, lh_buf *lines, l
     const char *source = w->who && w->who->source ? w->who->source : "api";
     const char *ws = w->who ? w->who->workspace_id : NULL;
 
+    /* head: {"ts":…,"ts_us":…,"type":"field_changed","op":   tail: ,"actor":…,"version":N} */
+    lh_buf head = LH_BUF_INIT, tail = LH_BUF_INIT, tmp = LH_BUF_INIT;
+    json_t *hj = json_pack("{s:s,s:I,s:s}", "ts", ts, "ts_us", (json_int_t)now, "type", "field_changed");
+    char *hs = json_dumps(hj, JSON_COMPACT);
+    json_decref(hj);
+    hs[strlen(hs) - 1] = '\0';  /* drop the closing brace */
+    lh_buf_printf(&tmp, "%s,\"op\":", hs);
+    free(hs);
+    lh_sql_quote_literal(&head, tmp.data);
+    json_t *tj = json_pack("{s:s,s:s,s:s?,s:I}", "actor", actor, "source", source, "workspace_id", ws, "version",
+                           (json_int_t)committed->version);
+    char *tls = json_dumps(tj, JSON_COMPACT);
+    json_decref(tj);
+    lh_buf_reset(&tmp);
+    lh_buf_printf(&tmp, ",%s", tls + 1);  /* drop the opening brace */
+    free(tls);
+    lh_sql_quote_literal(&tail, tmp.data);
+    lh_buf_reset(&tmp);
+
     lh_buf sql = LH_BUF_INIT;
-    /* the event, fields in the order readers have always seen */
-    /* DuckDB's JSON writer is trusted (the append log only checks the
-     * framing of these lines), but value_json's guard is checked here too,
-     * cheaply: a line that is not JSON fails the query instead of landing
-     * in the journal. */
-    lh_buf_puts(&sql, "SELECT CASE WHEN json_valid(_lh_l) THEN _lh_l ELSE error('field event is not valid JSON: ' || "
-                "left(_lh_l, 300)) END FROM (SELECT CAST(to_json({'ts': ");
-    lh_sql_quote_literal(&sql, ts);
-    lh_buf_printf(&sql, ", 'ts_us': %" PRId64 "::BIGINT, 'type': 'field_changed', 'op': _lh_e.op, 'dataset': ", now);
-    lh_sql_quote_literal(&sql, committed->name);
-    lh_buf_puts(&sql, ", 'key': _lh_e.k, 'field': _lh_u.f.field, 'old_value': _lh_u.f.ov, 'new_value': _lh_u.f.nv, "
-                "'actor': ");
-    lh_sql_quote_literal(&sql, actor);
-    lh_buf_puts(&sql, ", 'source': ");
-    lh_sql_quote_literal(&sql, source);
-    lh_buf_puts(&sql, ", 'workspace_id': ");
-    if (ws) lh_sql_quote_literal(&sql, ws);
-    else lh_buf_puts(&sql, "NULL::VARCHAR");
-    lh_buf_printf(&sql, ", 'version': %" PRId64 "::BIGINT}) AS VARCHAR) AS _lh_l FROM (SELECT ", committed->version);
+    char *dsq = json_quoted(committed->name);
+    lh_buf_printf(&tmp, ",\"dataset\":%s,\"key\":", dsq);
+    free(dsq);
+    lh_buf_printf(&sql, "SELECT %s || _lh_e.op || ", head.data);
+    lh_sql_quote_literal(&sql, tmp.data);
+    lh_buf_puts(&sql, " || _lh_e.k || _lh_u.f || ");
+    lh_buf_puts(&sql, tail.data);
+    lh_buf_puts(&sql, " FROM (SELECT CAST(to_json(");
     lh_catalog_key_text(&sql, pk, "_lh_d");
-    lh_buf_puts(&sql, " AS k, CASE WHEN _lh_d._lh_op = 'delete' THEN 'delete' WHEN _lh_d._lh_ins THEN 'insert' "
-                "ELSE 'update' END AS op, [");
+    lh_buf_puts(&sql, ") AS VARCHAR) AS k, CASE WHEN _lh_d._lh_op = 'delete' THEN '\"delete\"' WHEN _lh_d._lh_ins "
+                "THEN '\"insert\"' ELSE '\"update\"' END AS op, [");
     for (size_t i = 0; i < nc; i++) {
-        lh_buf o = LH_BUF_INIT, d = LH_BUF_INIT;
+        lh_buf o = LH_BUF_INIT, d = LH_BUF_INIT, f = LH_BUF_INIT;
         lh_buf_puts(&o, "_lh_o.");
         lh_sql_quote_ident(&o, cols[i].name);
         lh_buf_puts(&d, "_lh_d.");
         lh_sql_quote_ident(&d, cols[i].name);
-        lh_buf_printf(&sql, "%s{'field': ", i ? ", " : "");
-        lh_sql_quote_literal(&sql, cols[i].name);
         /* inserts: the fields they set; updates: what changed; deletes:
          * every field that had a value */
-        lh_buf_printf(&sql, ", 'keep': CASE WHEN _lh_d._lh_op = 'delete' THEN %s IS NOT NULL WHEN _lh_d._lh_ins "
-                      "THEN %s IS NOT NULL ELSE %s IS DISTINCT FROM %s END, 'ov': ", o.data, d.data, o.data, d.data);
-        value_json(&sql, &cols[i], "_lh_o");
-        lh_buf_puts(&sql, ", 'nv': CASE WHEN _lh_d._lh_op = 'delete' THEN NULL::JSON ELSE ");
-        value_json(&sql, &cols[i], "_lh_d");
-        lh_buf_puts(&sql, " END}");
+        lh_buf_printf(&sql, "%sCASE WHEN (CASE WHEN _lh_d._lh_op = 'delete' THEN %s IS NOT NULL WHEN _lh_d._lh_ins "
+                      "THEN %s IS NOT NULL ELSE %s IS DISTINCT FROM %s END) THEN ", i ? ", " : "", o.data, d.data,
+                      o.data, d.data);
+        char *fs = json_quoted(cols[i].name);
+        lh_buf_printf(&f, ",\"field\":%s,\"old_value\":", fs);
+        free(fs);
+        lh_sql_quote_literal(&sql, f.data);
+        lh_buf_puts(&sql, " || coalesce(");
+        value_text(&sql, &cols[i], "_lh_o");
+        lh_buf_puts(&sql, ", 'null') || ',\"new_value\":' || CASE WHEN _lh_d._lh_op = 'delete' THEN 'null' ELSE "
+                    "coalesce(");
+        value_text(&sql, &cols[i], "_lh_d");
+        lh_buf_puts(&sql, ", 'null') END END");
         lh_buf_free(&o);
         lh_buf_free(&d);
+        lh_buf_free(&f);
     }
     lh_buf_printf(&sql, "] AS fs FROM %s_delta AS _lh_d LEFT JOIN %s_old AS _lh_o ON ", w->prefix, w->prefix);
     lh_catalog_key_join(&sql, pk, "_lh_d", "_lh_o");
-    lh_buf_puts(&sql, ") AS _lh_e, UNNEST(_lh_e.fs) AS _lh_u(f) WHERE _lh_u.f.keep)");
+    lh_buf_puts(&sql, ") AS _lh_e, UNNEST(_lh_e.fs) AS _lh_u(f) WHERE _lh_u.f IS NOT NULL");
     lh_columns_free(cols, nc);
+    lh_buf_free(&head);
+    lh_buf_free(&tail);
+    lh_buf_free(&tmp);
 
     lh_engine_result *res = NULL;
     int rc = lh_engine_query(w->conn, sql.data, &res, err);

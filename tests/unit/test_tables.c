@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -518,6 +519,53 @@ static void test_journal_events_of_a_write(void)
     lh_tables_free(t);
 }
 
+/* Values that DuckDB's JSON writer cannot write as JSON (NaN, infinities,
+ * also inside a list) still make valid events: as strings. A line that was
+ * not JSON would be skipped by readers, so the count shows it. */
+static void test_journal_odd_values(void)
+{
+    lh_tables *t = open_tables(0);
+    if (!t) { CHECK(0); return; }
+    lh_engine_conn *c;
+    lh_err e;
+    char path[700], key[200];
+    snprintf(path, sizeof path, "%s/scratch/odd.parquet", tmpdir);
+    snprintf(key, sizeof key, "datasets/odd/data/000000000001-base.parquet");
+    CHECK_INT(lh_engine_connect(eng, &c, &e), 0);
+    CHECK_INT(lh_parquet_write(c, "SELECT 1::BIGINT AS id, 1.5::DOUBLE AS x, [1.5]::DOUBLE[] AS l, true AS f", path,
+                               NULL, &e), 0);
+    CHECK_INT(lh_objstore_put_file(lh_registry_primary(reg), key, path, 0, NULL, &e), 0);
+    json_t *m = json_pack("{s:[{s:s,s:i,s:i}],s:[{s:s,s:s},{s:s,s:s},{s:s,s:s},{s:s,s:s}],s:[s]}", "files", "key", key,
+                          "rows", 1, "bytes", 0, "columns", "name", "id", "type", "BIGINT", "name", "x", "type",
+                          "DOUBLE", "name", "l", "type", "DOUBLE[]", "name", "f", "type", "BOOLEAN", "primary_key",
+                          "id");
+    CHECK_INT(lh_catalog_commit(cat, "odd", 0, m, NULL, &e), 0);
+    CHECK_INT(lh_parquet_write(c, "SELECT 1::BIGINT AS id, 'nan'::DOUBLE AS x, [2.5, '-inf'::DOUBLE]::DOUBLE[] AS l, "
+                               "false AS f", path, NULL, &e), 0);
+    lh_engine_conn_free(c);
+    json_t *res = NULL;
+    CHECK_INT(lh_tables_upsert_parquet(t, "odd", path, NULL, &res, &e), 0);
+    CHECK_INT(json_integer_value(json_object_get(res, "events")), 3);
+    json_decref(res);
+    unlink(path);
+    lh_journal_filter f = {.dataset = "odd", .limit = 100};
+    CHECK_INT(lh_tables_journal_events(t, &f, &res, &e), 0);
+    json_t *ev = json_object_get(res, "events");
+    CHECK_INT(json_array_size(ev), 5);  /* 2 commits + 3 field events */
+    json_t *x = field_event(ev, "1", "x");
+    CHECK(x && json_real_value(json_object_get(x, "old_value")) == 1.5);
+    CHECK(x && json_is_string(json_object_get(x, "new_value")) &&
+          !strcasecmp(json_string_value(json_object_get(x, "new_value")), "nan"));
+    x = field_event(ev, "1", "l");
+    CHECK(x && json_is_array(json_object_get(x, "old_value")));
+    CHECK(x && json_is_string(json_object_get(x, "new_value")) &&
+          strstr(json_string_value(json_object_get(x, "new_value")), "2.5") != NULL);
+    x = field_event(ev, "1", "f");
+    CHECK(x && json_is_true(json_object_get(x, "old_value")) && json_is_false(json_object_get(x, "new_value")));
+    json_decref(res);
+    lh_tables_free(t);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "%s/lh-test-tables-XXXXXX", access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
@@ -540,6 +588,7 @@ int main(void)
     RUN(test_bad_input_and_conflicts);
     RUN(test_compact_vacuum_time_travel);
     RUN(test_journal_events_of_a_write);
+    RUN(test_journal_odd_values);
     lh_catalog_free(cat);
     lh_engine_free(eng);
     lh_registry_free(reg);
