@@ -282,16 +282,16 @@ static void journal_commit(lh_catalog *cat, const lh_dataset *ds, lh_commit_jour
         if (lines.data) lines.data[own] = '\0';
     }
     size_t n = 0;
-    int rc = journal_lines(cat, &lines, &n, &e);
+    int rc = lh_append_log_append_lines(cat->journal, lines.data, lines.len, LH_APPEND_ENCODED, &n, &e);
     if (rc == LH_EINVAL && lines.len > own) {
         /* a malformed line from fn: nothing was appended; keep the commit's own event */
         lh_error("catalog: events of %s v%" PRId64 " not journaled (the commit stands): %s", ds->name, ds->version,
                  e.msg);
         lines.len = own;
         lines.data[own] = '\0';
-        rc = journal_lines(cat, &lines, &n, &e);
-        n = own > 0;
+        rc = lh_append_log_append_lines(cat->journal, lines.data, lines.len, LH_APPEND_ENCODED, &n, &e);
     }
+    if (!rc) rc = lh_append_log_flush(cat->journal, &e);
     if (rc)
         lh_warn("catalog: journal events of %s v%" PRId64 " not recorded: %s", ds->name, ds->version, e.msg);
     else if (j)
