@@ -163,22 +163,37 @@ static int journal_start(lh_catalog *cat, lh_err *err)
     return rc;
 }
 
+/* Append `lines` as one unit and flush: one batch object. *n = events. */
+static int journal_lines(lh_catalog *cat, const lh_buf *lines, size_t *n, lh_err *err)
+{
+    int rc = lh_append_log_append_lines(cat->journal, lines->data, lines->len, LH_APPEND_ENCODED, n, err);
+    return rc ? rc : lh_append_log_flush(cat->journal, err);
+}
+
+/* ev as one journal line. */
+static void event_line(lh_buf *lines, const json_t *ev)
+{
+    char *line = json_dumps(ev, JSON_COMPACT);
+    if (!line) return;
+    lh_buf_puts(lines, line);
+    lh_buf_putc(lines, '\n');
+    free(line);
+}
+
 int lh_catalog_journal_write(lh_catalog *cat, json_t *events, lh_err *err)
 {
     size_t i;
     json_t *ev;
-    int rc = 0;
-    json_array_foreach(events, i, ev) {
-        char *line = json_dumps(ev, JSON_COMPACT);
-        if (!line) continue;
-        rc = lh_append_log_append(cat->journal, line, err);
-        free(line);
-        if (rc) return rc;
-    }
-    return lh_append_log_flush(cat->journal, err);
+    lh_buf lines = LH_BUF_INIT;
+    json_array_foreach(events, i, ev) event_line(&lines, ev);
+    int rc = journal_lines(cat, &lines, NULL, err);
+    lh_buf_free(&lines);
+    return rc;
 }
 
 lh_append_log *lh_catalog_journal(lh_catalog *cat) { return cat->journal; }
+
+uint64_t lh_catalog_manifest_reads(lh_catalog *cat) { return atomic_load(&cat->manifest_reads); }
 
 int lh_catalog_open(const lh_catalog_opts *opts, lh_catalog **out, lh_err *err)
 {
@@ -234,9 +249,10 @@ void lh_catalog_free(lh_catalog *cat)
 
 /* Every commit is a dataset-level event (ADR-012). An ingest is recorded
  * as an insert of its row count (ingest does not journal row by row); a
- * delete of the dataset as a delete; the field-level events of upserts and
- * deletes are written by tables/ right after their commit. */
-static void journal_commit(lh_catalog *cat, const lh_dataset *ds)
+ * delete of the dataset as a delete. The field-level events of upserts and
+ * deletes come from tables/ through j->fn and share the commit event's
+ * batch, after it. */
+static void journal_commit(lh_catalog *cat, const lh_dataset *ds, lh_commit_journal *j)
 {
     char ts[40];
     int64_t now = lh_now_us();
@@ -254,17 +270,45 @@ static void journal_commit(lh_catalog *cat, const lh_dataset *ds)
                            (json_int_t)lh_dataset_row_count(ds), "change", change, "actor",
                            json_object_get(change, "actor"), "source", kind && !strcmp(kind, "ingest") ? "ingest" : "catalog",
                            "new_value", nv);
-    json_t *arr = json_array();
-    if (ev) json_array_append_new(arr, ev);
+    lh_buf lines = LH_BUF_INIT;
+    if (ev) event_line(&lines, ev);
+    json_decref(ev);
+    size_t own = lines.len;
     lh_err e;
-    if (lh_catalog_journal_write(cat, arr, &e))
-        lh_warn("catalog: journal event for %s v%" PRId64 " not recorded: %s", ds->name, ds->version, e.msg);
-    json_decref(arr);
+    if (j && j->fn && j->fn(j->ctx, ds, &lines, &e)) {
+        lh_error("catalog: events of %s v%" PRId64 " not journaled (the commit stands): %s", ds->name, ds->version,
+                 e.msg);
+        lines.len = own;
+        if (lines.data) lines.data[own] = '\0';
+    }
+    size_t n = 0;
+    int rc = lh_append_log_append_lines(cat->journal, lines.data, lines.len, LH_APPEND_ENCODED, &n, &e);
+    if (rc == LH_EINVAL && lines.len > own) {
+        /* a malformed line from fn: nothing was appended; keep the commit's own event */
+        lh_error("catalog: events of %s v%" PRId64 " not journaled (the commit stands): %s", ds->name, ds->version,
+                 e.msg);
+        lines.len = own;
+        lines.data[own] = '\0';
+        rc = lh_append_log_append_lines(cat->journal, lines.data, lines.len, LH_APPEND_ENCODED, &n, &e);
+    }
+    if (!rc) rc = lh_append_log_flush(cat->journal, &e);
+    if (rc)
+        lh_warn("catalog: journal events of %s v%" PRId64 " not recorded: %s", ds->name, ds->version, e.msg);
+    else if (j)
+        j->events = n - (own > 0);
+    lh_buf_free(&lines);
 }
 
 int lh_catalog_commit(lh_catalog *cat, const char *name, int64_t base_version, json_t *m,
                       lh_dataset **out, lh_err *err)
 {
+    return lh_catalog_commit_journaled(cat, name, base_version, m, NULL, out, err);
+}
+
+int lh_catalog_commit_journaled(lh_catalog *cat, const char *name, int64_t base_version, json_t *m,
+                                lh_commit_journal *journal, lh_dataset **out, lh_err *err)
+{
+    if (journal) journal->events = 0;
     if (out) *out = NULL;
     int rc = lh_dataset_name_validate(name, err);
     if (rc) { json_decref(m); return rc; }
@@ -316,7 +360,7 @@ int lh_catalog_commit(lh_catalog *cat, const char *name, int64_t base_version, j
     lh_info("catalog: committed %s v%" PRId64 " (%lld rows, %zu files)%s", name, ds->version, (long long)rows,
             lh_dataset_n_files(ds), ds->deleted ? " [deleted]" : "");
     for (int k = 0; k < cat->n_listeners; k++) cat->listeners[k].fn(cat->listeners[k].ctx, ds);
-    journal_commit(cat, ds);
+    journal_commit(cat, ds, journal);
     if (out) *out = ds;
     else lh_dataset_unref(ds);
     return 0;

@@ -111,11 +111,37 @@ void        lh_dataset_list_free(lh_dataset **l, size_t n);
 int  lh_catalog_commit(lh_catalog *cat, const char *name, int64_t base_version, json_t *manifest,
                        lh_dataset **out, lh_err *err);
 
+/* A commit that journals more than its own event. After the manifest is
+ * created (and the listeners told), fn is called with the committed
+ * snapshot and appends event lines to *lines (one JSON object per line,
+ * each ending in '\n'; see lh_append_log_append_lines). The commit's
+ * event and those lines then go to the journal together, as one batch
+ * object, after the commit: the journal never holds events of a version
+ * that did not commit, and never half of a write's events. A failure of fn
+ * is logged and its lines dropped (the commit stands and its own event is
+ * journaled). `events` is set to the number of fn's events persisted (0
+ * when journaling failed: the append log then keeps them buffered for its
+ * next flush). */
+typedef int (*lh_catalog_events_fn)(void *ctx, const lh_dataset *committed, lh_buf *lines, lh_err *err);
+typedef struct lh_commit_journal {
+    lh_catalog_events_fn fn;
+    void                *ctx;
+    size_t               events;  /* out */
+} lh_commit_journal;
+int  lh_catalog_commit_journaled(lh_catalog *cat, const char *name, int64_t base_version, json_t *manifest,
+                                 lh_commit_journal *journal, lh_dataset **out, lh_err *err);
+
 /* Load a given version (for history and time travel). */
 int  lh_catalog_load_version(lh_catalog *cat, const char *name, int64_t version, lh_dataset **out,
                              lh_err *err);
 /* [{version, committed_at, row_count, files, change, deleted}], oldest first. */
 int  lh_catalog_versions(lh_catalog *cat, const char *name, json_t **out, lh_err *err);
+/* Every stored version of `name`, oldest first, each read once: fn gets
+ * the snapshot (valid during the call), or NULL and the load error when
+ * that manifest cannot be read. A non-zero return from fn stops and is
+ * returned. LH_ENOTFOUND "dataset_not_found" when there is no version. */
+typedef int (*lh_catalog_version_fn)(void *ctx, int64_t version, const lh_dataset *ds, const lh_err *load_err);
+int  lh_catalog_each_version(lh_catalog *cat, const char *name, lh_catalog_version_fn fn, void *ctx, lh_err *err);
 
 /* Objects under datasets/ that no manifest version names. */
 int  lh_catalog_orphans(lh_catalog *cat, json_t **out, lh_err *err);
@@ -133,6 +159,22 @@ int  lh_catalog_resync(lh_catalog *cat, const char *name, const char *actor, jso
  * (ingest and compaction keep it so), deltas are key-unique each. */
 int  lh_catalog_dataset_sql(lh_catalog *cat, const lh_dataset *ds, lh_buf *sql, lh_err *err);
 
+/* The same rows restricted to the keys in `keys` (a table or
+ * parenthesised SELECT with the key columns under their names): what a
+ * write reads to complete its rows, without merging the whole dataset.
+ * LH_EINVAL "no_primary_key" when ds has no key. */
+int  lh_catalog_dataset_sql_keys(lh_catalog *cat, const lh_dataset *ds, const char *keys, lh_buf *sql, lh_err *err);
+
+/* SQL for a primary key `pk` (JSON array of column names), shared by
+ * the merge, the key check and tables/ so a key reads the same
+ * everywhere. q is a table alias or NULL (unqualified columns).
+ * key_text: the key as one text, the column's value for a one-column key,
+ * else a JSON array of the values as texts ('["eu","7"]') — the form the
+ * journal's "key" field and /journal/records use. */
+void lh_catalog_key_text(lh_buf *sql, const json_t *pk, const char *q);
+/* `a."k1" = b."k1" AND ...` */
+void lh_catalog_key_join(lh_buf *sql, const json_t *pk, const char *a, const char *b);
+
 /* Check that rows of `from_sql` (a SELECT) hold no NULL and no duplicate
  * value of `keys` (JSON array of column names). LH_EINVAL "duplicate_key"
  * or "null_key" with up to 10 offending keys in the message. */
@@ -145,10 +187,15 @@ int  lh_catalog_check_keys(lh_catalog *cat, const char *from_sql, const json_t *
 int  lh_catalog_version_at(lh_catalog *cat, const char *name, int64_t at_us, lh_dataset **out, lh_err *err);
 
 /* The mutation journal (ADR-012) under _journal/events/: commit events are
- * written by the catalog itself; lh_catalog_journal_write appends more
- * events (each a JSON object, one line) and flushes them as one batch. */
+ * written by the catalog itself (with a write's own events: see
+ * lh_catalog_commit_journaled); lh_catalog_journal_write appends more
+ * events (each a JSON object) and flushes them as one batch. */
 int  lh_catalog_journal_write(lh_catalog *cat, json_t *events /* array, borrowed */, lh_err *err);
 lh_append_log *lh_catalog_journal(lh_catalog *cat);
+
+/* Manifest objects read since open (each a Parquet read): what history,
+ * time travel and vacuum cost; tests check vacuum reads each version once. */
+uint64_t lh_catalog_manifest_reads(lh_catalog *cat);
 
 /* Local path of data file i of ds (for the engines). */
 int  lh_catalog_file_path(lh_catalog *cat, const lh_dataset *ds, size_t i, lh_buf *out, lh_err *err);

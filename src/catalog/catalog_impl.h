@@ -6,6 +6,7 @@
 #include "storage/append_log.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 typedef struct cat_entry {
     char       *name;
@@ -33,6 +34,7 @@ struct lh_catalog {
     cat_listener     listeners[8];
     int              n_listeners;
     lh_append_log   *journal;
+    atomic_ullong    manifest_reads;  /* cat_manifest_read calls (a cost counter) */
     pthread_mutex_t  roots_mu;
     root_cache      *roots;
     size_t           n_roots;

@@ -33,9 +33,8 @@ int lh_catalog_load_version(lh_catalog *cat, const char *name, int64_t version, 
     return 0;
 }
 
-int lh_catalog_versions(lh_catalog *cat, const char *name, json_t **out, lh_err *err)
+int lh_catalog_each_version(lh_catalog *cat, const char *name, lh_catalog_version_fn fn, void *ctx, lh_err *err)
 {
-    *out = NULL;
     int rc = lh_dataset_name_validate(name, err);
     if (rc) return rc;
     int64_t *v;
@@ -45,22 +44,39 @@ int lh_catalog_versions(lh_catalog *cat, const char *name, json_t **out, lh_err 
         free(v);
         return lh_err_set(err, LH_ENOTFOUND, "dataset_not_found", "no dataset named \"%s\"", name);
     }
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++) {
-        lh_dataset *ds;
-        if (lh_catalog_load_version(cat, name, v[i], &ds, err)) {
-            json_array_append_new(arr, json_pack("{s:I,s:s}", "version", (json_int_t)v[i], "error", err->msg));
-            continue;
-        }
-        json_t *m = ds->manifest;
-        json_array_append_new(arr, json_pack("{s:I,s:O,s:I,s:I,s:b,s:O?}", "version", (json_int_t)ds->version,
-                                             "committed_at", json_object_get(m, "committed_at"),
-                                             "row_count", (json_int_t)lh_dataset_row_count(ds),
-                                             "files", (json_int_t)lh_dataset_n_files(ds), "deleted", ds->deleted,
-                                             "change", json_object_get(m, "change")));
+    for (size_t i = 0; !rc && i < n; i++) {
+        lh_dataset *ds = NULL;
+        lh_err le;
+        int lrc = lh_catalog_load_version(cat, name, v[i], &ds, &le);
+        rc = fn(ctx, v[i], lrc ? NULL : ds, lrc ? &le : NULL);
         lh_dataset_unref(ds);
     }
     free(v);
+    return rc;
+}
+
+static int version_entry(void *ctx, int64_t version, const lh_dataset *ds, const lh_err *load_err)
+{
+    json_t *arr = ctx;
+    if (!ds) {
+        json_array_append_new(arr, json_pack("{s:I,s:s}", "version", (json_int_t)version, "error", load_err->msg));
+        return 0;
+    }
+    json_t *m = ds->manifest;
+    json_array_append_new(arr, json_pack("{s:I,s:O,s:I,s:I,s:b,s:O?}", "version", (json_int_t)ds->version,
+                                         "committed_at", json_object_get(m, "committed_at"),
+                                         "row_count", (json_int_t)lh_dataset_row_count(ds),
+                                         "files", (json_int_t)lh_dataset_n_files(ds), "deleted", ds->deleted,
+                                         "change", json_object_get(m, "change")));
+    return 0;
+}
+
+int lh_catalog_versions(lh_catalog *cat, const char *name, json_t **out, lh_err *err)
+{
+    *out = NULL;
+    json_t *arr = json_array();
+    int rc = lh_catalog_each_version(cat, name, version_entry, arr, err);
+    if (rc) { json_decref(arr); return rc; }
     *out = arr;
     return 0;
 }

@@ -72,6 +72,7 @@ int cat_manifest_write(lh_catalog *cat, const json_t *m, lh_err *err)
 int cat_manifest_read(lh_catalog *cat, const char *key, json_t **out, lh_err *err)
 {
     *out = NULL;
+    atomic_fetch_add(&cat->manifest_reads, 1);
     lh_objstore *primary = lh_registry_primary(cat->reg);
     const char *root = lh_objstore_local_root(primary);
     lh_buf path = LH_BUF_INIT, sql = LH_BUF_INIT, text = LH_BUF_INIT;

@@ -12,7 +12,13 @@
  * This is correct for any interleaving because a delta row carries the
  * whole record (an upsert of some columns is completed from the current
  * state when it is written), so the newest one alone decides a key.
- * Compaction writes exactly this SELECT into new base files.
+ * Compaction writes exactly this SELECT into new base files. A write
+ * reads the current rows of only the keys it touches
+ * (lh_catalog_dataset_sql_keys): the same SELECT with every file
+ * semi-joined to those keys first, so the window sorts only their delta
+ * rows instead of every delta row of the dataset. Key SQL (as text, as a
+ * join) is built here for every module, so a key reads the same
+ * everywhere.
  *
  * The key check (no NULL, no duplicate) guards the invariant the anti-join
  * relies on: base files never hold a key twice.
@@ -50,11 +56,62 @@ static void column_list(lh_buf *sql, const lh_column *cols, size_t n, const char
     }
 }
 
-int lh_catalog_dataset_sql(lh_catalog *cat, const lh_dataset *ds, lh_buf *sql, lh_err *err)
+/* `q.` or nothing */
+static void qualify(lh_buf *sql, const char *q)
+{
+    if (q) lh_buf_printf(sql, "%s.", q);
+}
+
+void lh_catalog_key_text(lh_buf *sql, const json_t *pk, const char *q)
+{
+    size_t i;
+    json_t *k;
+    if (json_array_size(pk) == 1) {
+        lh_buf_puts(sql, "CAST(");
+        qualify(sql, q);
+        lh_sql_quote_ident(sql, json_string_value(json_array_get(pk, 0)));
+        lh_buf_puts(sql, " AS VARCHAR)");
+        return;
+    }
+    lh_buf_puts(sql, "CAST(to_json([");
+    json_array_foreach(pk, i, k) {
+        lh_buf_puts(sql, i ? ", CAST(" : "CAST(");
+        qualify(sql, q);
+        lh_sql_quote_ident(sql, json_string_value(k));
+        lh_buf_puts(sql, " AS VARCHAR)");
+    }
+    lh_buf_puts(sql, "]) AS VARCHAR)");
+}
+
+void lh_catalog_key_join(lh_buf *sql, const json_t *pk, const char *a, const char *b)
+{
+    size_t i;
+    json_t *k;
+    json_array_foreach(pk, i, k) {
+        lh_buf_printf(sql, "%s%s.", i ? " AND " : "", a);
+        lh_sql_quote_ident(sql, json_string_value(k));
+        lh_buf_printf(sql, " = %s.", b);
+        lh_sql_quote_ident(sql, json_string_value(k));
+    }
+}
+
+/* `SEMI JOIN keys AS _lh_k ON q.k = _lh_k.k ...` when keys is given. */
+static void keys_filter(lh_buf *sql, const json_t *pk, const char *keys, const char *q)
+{
+    if (!keys) return;
+    lh_buf_printf(sql, " SEMI JOIN %s AS _lh_k ON ", keys);
+    lh_catalog_key_join(sql, pk, q, "_lh_k");
+}
+
+/* The dataset's rows; with `keys`, only those whose key is in that
+ * relation, the filter applied to every file before the merge's window
+ * (which otherwise sorts every delta row). */
+static int dataset_sql(lh_catalog *cat, const lh_dataset *ds, const char *keys, lh_buf *sql, lh_err *err)
 {
     lh_column *cols;
     size_t nc = lh_dataset_columns(ds, &cols);
     size_t n_files = lh_dataset_n_files(ds), n_deltas = lh_dataset_n_deltas(ds);
+    json_t *pk = lh_dataset_primary_key(ds);
     int rc = 0;
     if (n_files == 0) {
         /* no files: an empty relation with the dataset's columns */
@@ -67,42 +124,41 @@ int lh_catalog_dataset_sql(lh_catalog *cat, const lh_dataset *ds, lh_buf *sql, l
         lh_buf_puts(sql, " WHERE false");
     } else if (n_deltas == 0) {
         size_t n;
-        lh_buf_puts(sql, "SELECT * FROM read_parquet(");
+        lh_buf_puts(sql, keys ? "SELECT _lh_b.* FROM read_parquet(" : "SELECT * FROM read_parquet(");
         rc = files_list(cat, ds, 0, sql, &n, err);
-        lh_buf_puts(sql, ")");
+        lh_buf_puts(sql, keys ? ") AS _lh_b" : ")");
+        keys_filter(sql, pk, keys, "_lh_b");
     } else {
-        json_t *pk = lh_dataset_primary_key(ds);
         if (json_array_size(pk) == 0) {
             lh_columns_free(cols, nc);
             return lh_err_set(err, LH_EINTERNAL, "manifest_corrupt",
                               "dataset \"%s\" version %" PRId64 " has delta files but no primary key", ds->name,
                               ds->version);
         }
-        lh_buf_puts(sql, "SELECT * FROM (WITH _lh_d AS (SELECT * FROM read_parquet(");
+        lh_buf_puts(sql, "SELECT * FROM (WITH _lh_d AS (SELECT _lh_x.* FROM read_parquet(");
         size_t n_base;
         rc = files_list(cat, ds, 1, sql, &n_base, err);
-        lh_buf_puts(sql, ") QUALIFY row_number() OVER (PARTITION BY ");
+        lh_buf_puts(sql, ") AS _lh_x");
+        keys_filter(sql, pk, keys, "_lh_x");
+        lh_buf_puts(sql, " QUALIFY row_number() OVER (PARTITION BY ");
         size_t k;
         json_t *kc;
         json_array_foreach(pk, k, kc) {
             if (k) lh_buf_puts(sql, ", ");
+            lh_buf_puts(sql, "_lh_x.");
             lh_sql_quote_ident(sql, json_string_value(kc));
         }
-        lh_buf_puts(sql, " ORDER BY _lh_seq DESC) = 1) ");
+        lh_buf_puts(sql, " ORDER BY _lh_x._lh_seq DESC) = 1) ");
         size_t mark = sql->len;
         if (!rc) {
             lh_buf_puts(sql, "SELECT ");
             column_list(sql, cols, nc, "_lh_b");
             lh_buf_puts(sql, " FROM read_parquet(");
             rc = files_list(cat, ds, 0, sql, &n_base, err);
-            lh_buf_puts(sql, ") AS _lh_b ANTI JOIN _lh_d ON ");
-            json_array_foreach(pk, k, kc) {
-                if (k) lh_buf_puts(sql, " AND ");
-                lh_buf_puts(sql, "_lh_b.");
-                lh_sql_quote_ident(sql, json_string_value(kc));
-                lh_buf_puts(sql, " = _lh_d.");
-                lh_sql_quote_ident(sql, json_string_value(kc));
-            }
+            lh_buf_puts(sql, ") AS _lh_b");
+            keys_filter(sql, pk, keys, "_lh_b");
+            lh_buf_puts(sql, " ANTI JOIN _lh_d ON ");
+            lh_catalog_key_join(sql, pk, "_lh_b", "_lh_d");
             lh_buf_puts(sql, " UNION ALL ");
             if (n_base == 0) {  /* every base row was compacted away: deltas only */
                 sql->len = mark;
@@ -117,27 +173,25 @@ int lh_catalog_dataset_sql(lh_catalog *cat, const lh_dataset *ds, lh_buf *sql, l
     return rc;
 }
 
+int lh_catalog_dataset_sql(lh_catalog *cat, const lh_dataset *ds, lh_buf *sql, lh_err *err)
+{
+    return dataset_sql(cat, ds, NULL, sql, err);
+}
+
+int lh_catalog_dataset_sql_keys(lh_catalog *cat, const lh_dataset *ds, const char *keys, lh_buf *sql, lh_err *err)
+{
+    if (!json_array_size(lh_dataset_primary_key(ds)))
+        return lh_err_set(err, LH_EINVAL, "no_primary_key", "dataset \"%s\" has no primary key", ds->name);
+    return dataset_sql(cat, ds, keys, sql, err);
+}
+
 int lh_catalog_check_keys(lh_catalog *cat, const char *from_sql, const json_t *keys, const char *dataset,
                           lh_err *err)
 {
     lh_buf sql = LH_BUF_INIT, klist = LH_BUF_INIT, out = LH_BUF_INIT, nulls = LH_BUF_INIT;
     size_t i;
     json_t *kc;
-    /* the key rendered as text: one column as itself, several as a JSON array */
-    if (json_array_size(keys) == 1) {
-        lh_buf_puts(&klist, "CAST(");
-        lh_sql_quote_ident(&klist, json_string_value(json_array_get(keys, 0)));
-        lh_buf_puts(&klist, " AS VARCHAR)");
-    } else {
-        lh_buf_puts(&klist, "CAST(to_json([");
-        json_array_foreach(keys, i, kc) {
-            if (i) lh_buf_puts(&klist, ", ");
-            lh_buf_puts(&klist, "CAST(");
-            lh_sql_quote_ident(&klist, json_string_value(kc));
-            lh_buf_puts(&klist, " AS VARCHAR)");
-        }
-        lh_buf_puts(&klist, "]) AS VARCHAR)");
-    }
+    lh_catalog_key_text(&klist, keys, NULL);
     json_array_foreach(keys, i, kc) {
         if (i) lh_buf_puts(&nulls, " OR ");
         lh_sql_quote_ident(&nulls, json_string_value(kc));

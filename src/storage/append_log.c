@@ -282,50 +282,139 @@ int lh_append_log_flush(lh_append_log *log, lh_err *err)
 
 /* ---- append, ring, stats ---- */
 
-int lh_append_log_append(lh_append_log *log, const char *json, lh_err *err)
+/* Is json[0..len) one JSON object on one line? `what` names it in the
+ * message ("journal event", "journal event 3 of the batch"). */
+static int check_event(const char *json, size_t len, const char *what, lh_err *err)
 {
-    if (!log || !json)
-        return lh_err_set(err, LH_EINVAL, "invalid_event", "journal event is missing (NULL)");
-    const char *nl = strpbrk(json, "\r\n");
+    const char *nl = memchr(json, '\n', len);
+    const char *cr = memchr(json, '\r', len);
+    if (cr && (!nl || cr < nl)) nl = cr;
     if (nl)
         return lh_err_set(err, LH_EINVAL, "invalid_event",
-                          "journal event contains a line break at byte %zu; write it as "
-                          "one line of JSON", (size_t)(nl - json));
+                          "%s contains a line break at byte %zu; write it as "
+                          "one line of JSON", what, (size_t)(nl - json));
     json_error_t je;
-    json_t *j = json_loads(json, 0, &je);
+    json_t *j = json_loadb(json, len, 0, &je);
     if (!j)
         return lh_err_set(err, LH_EINVAL, "invalid_event",
-                          "journal event is not valid JSON: %s (at byte %d)", je.text,
+                          "%s is not valid JSON: %s (at byte %d)", what, je.text,
                           je.position);
     int is_obj = json_is_object(j);
     json_decref(j);
     if (!is_obj)
         return lh_err_set(err, LH_EINVAL, "invalid_event",
-                          "journal event must be a JSON object ({...}), not another JSON value");
+                          "%s must be a JSON object ({...}), not another JSON value", what);
+    return 0;
+}
 
-    char *ev = lh_xstrdup(json);
-    char *copy = lh_xstrdup(json);
-    char *evicted = NULL;
-    pthread_mutex_lock(&log->mu);
+/* With mu held: `ev` (owned) joins the buffer and `copy` (owned) the ring;
+ * returns the ring slot's previous string for the caller to free outside
+ * the lock. */
+static char *push_locked(lh_append_log *log, char *ev, char *copy)
+{
     evq_push(&log->buf, ev);
     while (log->buf.len > log->opts.max_buffered) {
         evq_drop_front(&log->buf);
         log->st.dropped++;
     }
-    evicted = log->ring[log->ring_next];
-    log->ring[log->ring_next] = copy;
-    log->ring_next = (log->ring_next + 1) % log->opts.ring_size;
-    if (log->ring_len < log->opts.ring_size) log->ring_len++;
+    char *evicted = NULL;
+    if (copy) {
+        evicted = log->ring[log->ring_next];
+        log->ring[log->ring_next] = copy;
+        log->ring_next = (log->ring_next + 1) % log->opts.ring_size;
+        if (log->ring_len < log->opts.ring_size) log->ring_len++;
+    }
     log->st.appended++;
-    int want_flush = log->buf.len >= log->opts.flush_events;
-    pthread_mutex_unlock(&log->mu);
-    free(evicted);
+    return evicted;
+}
 
+/* After an append: flush if the threshold is reached and no flush runs. */
+static void maybe_flush(lh_append_log *log, int want_flush)
+{
     if (want_flush && pthread_mutex_trylock(&log->flush_mu) == 0) {
         lh_err ignored;
         flush_locked(log, &ignored);  /* failures keep the events; see stats */
         pthread_mutex_unlock(&log->flush_mu);
     }
+}
+
+int lh_append_log_append(lh_append_log *log, const char *json, lh_err *err)
+{
+    if (!log || !json)
+        return lh_err_set(err, LH_EINVAL, "invalid_event", "journal event is missing (NULL)");
+    int rc = check_event(json, strlen(json), "journal event", err);
+    if (rc) return rc;
+
+    char *ev = lh_xstrdup(json);
+    char *copy = lh_xstrdup(json);
+    pthread_mutex_lock(&log->mu);
+    char *evicted = push_locked(log, ev, copy);
+    int want_flush = log->buf.len >= log->opts.flush_events;
+    pthread_mutex_unlock(&log->mu);
+    free(evicted);
+    maybe_flush(log, want_flush);
+    return 0;
+}
+
+/* The framing alone: one line that looks like an object. For lines that
+ * come from a JSON encoder, whose output is valid by construction; a full
+ * parse of each (jansson) was the larger part of journaling an upsert. */
+static int check_framing(const char *json, size_t len, const char *what, lh_err *err)
+{
+    const char *cr = memchr(json, '\r', len);
+    if (cr)
+        return lh_err_set(err, LH_EINVAL, "invalid_event", "%s contains a line break at byte %zu; write it as "
+                          "one line of JSON", what, (size_t)(cr - json));
+    if (len < 2 || json[0] != '{' || json[len - 1] != '}')
+        return lh_err_set(err, LH_EINVAL, "invalid_event", "%s must be a JSON object ({...}) on one line", what);
+    return 0;
+}
+
+int lh_append_log_append_lines(lh_append_log *log, const char *lines, size_t len, int flags, size_t *n_out,
+                               lh_err *err)
+{
+    if (n_out) *n_out = 0;
+    if (!log || (!lines && len))
+        return lh_err_set(err, LH_EINVAL, "invalid_event", "journal events are missing (NULL)");
+    /* Check and copy every line first: all or nothing. */
+    evq batch = {0};
+    size_t n = 0;
+    for (size_t at = 0; at < len;) {
+        const char *line = lines + at;
+        const char *end = memchr(line, '\n', len - at);
+        size_t ll = end ? (size_t)(end - line) : len - at;
+        at += ll + (end != NULL);
+        char what[64];
+        snprintf(what, sizeof what, "journal event %zu of the batch", n + 1);
+        int rc = flags & LH_APPEND_ENCODED ? check_framing(line, ll, what, err) : check_event(line, ll, what, err);
+        if (rc) { evq_free(&batch); return rc; }
+        char *ev = lh_xmalloc(ll + 1);
+        memcpy(ev, line, ll);
+        ev[ll] = '\0';
+        evq_push(&batch, ev);
+        n++;
+    }
+    /* Only the newest ring_size events can stay in the ring: copy those. */
+    size_t ring_from = n > log->opts.ring_size ? n - log->opts.ring_size : 0;
+    char **copies = lh_xmalloc((n - ring_from ? n - ring_from : 1) * sizeof *copies);
+    for (size_t i = ring_from; i < n; i++) copies[i - ring_from] = lh_xstrdup(batch.v[i]);
+    char **evicted = lh_xmalloc((n ? n : 1) * sizeof *evicted);
+    size_t n_evicted = 0;
+    /* One lock hold: a flush swaps the whole buffer under this lock, so it
+     * takes every line of the batch or none of them. */
+    pthread_mutex_lock(&log->mu);
+    for (size_t i = 0; i < n; i++) {
+        char *old = push_locked(log, batch.v[i], i >= ring_from ? copies[i - ring_from] : NULL);
+        if (old) evicted[n_evicted++] = old;
+    }
+    int want_flush = log->buf.len >= log->opts.flush_events;
+    pthread_mutex_unlock(&log->mu);
+    for (size_t i = 0; i < n_evicted; i++) free(evicted[i]);
+    free(evicted);
+    free(copies);
+    free(batch.v);  /* the strings now belong to the buffer */
+    maybe_flush(log, want_flush);
+    if (n_out) *n_out = n;
     return 0;
 }
 

@@ -82,6 +82,22 @@ void lh_append_log_free(lh_append_log *log);
  * events stay buffered and stats.flush_failures counts it. */
 int  lh_append_log_append(lh_append_log *log, const char *json, lh_err *err);
 
+/* Append many events at once: `lines` holds len bytes of events, one per
+ * line ('\n'-separated, a final '\n' optional), each checked as by
+ * lh_append_log_append; if any fails nothing is appended (LH_EINVAL
+ * "invalid_event" naming the line). With flags LH_APPEND_ENCODED the
+ * caller vouches that every line was written by a JSON encoder (jansson's
+ * json_dumps, DuckDB's to_json) and only the framing is checked (one line,
+ * {...}): a full parse per event costs more than making it. They join the
+ * buffer under one lock hold, so a flush takes all of them or none: a
+ * caller that appends a whole operation's events this way and then
+ * flushes gets them in one batch object (with any other events buffered
+ * meanwhile), never split across two. *n_out (may be NULL) = events
+ * appended. */
+#define LH_APPEND_ENCODED 1
+int  lh_append_log_append_lines(lh_append_log *log, const char *lines, size_t len, int flags, size_t *n_out,
+                                lh_err *err);
+
 /* Write every buffered event as one new batch object (create-only; on a
  * name collision the timestamp is bumped by 1 and the put retried).
  * Nothing buffered: returns 0 and writes nothing. On failure the events

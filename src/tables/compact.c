@@ -145,6 +145,45 @@ static int vac_page(void *ctx, const lh_list *l)
     return 0;
 }
 
+/* Walking the versions oldest first, each manifest read once: the files
+ * of version i are superseded when version i+1 was committed, so they are
+ * recorded as each next version arrives; a file listed again later gets
+ * the later time. */
+typedef struct vac_walk {
+    const lh_dataset *cur;
+    json_t           *refs;
+    json_t           *pending;   /* keys of the previous version, waiting for the next one's time */
+    int64_t           pending_version;
+    const char       *dataset;
+    lh_err           *err;
+} vac_walk;
+
+static void vac_settle(vac_walk *w, int64_t superseded_at)
+{
+    size_t i;
+    json_t *k;
+    json_array_foreach(w->pending, i, k)
+        json_object_set_new(w->refs, json_string_value(k),
+                            json_integer(w->pending_version == w->cur->version ? 0 : superseded_at));
+    json_array_clear(w->pending);
+}
+
+static int vac_version(void *ctx, int64_t version, const lh_dataset *ds, const lh_err *load_err)
+{
+    vac_walk *w = ctx;
+    if (!ds) {
+        /* an unreadable manifest: its files cannot be judged; keep everything */
+        *w->err = *load_err;
+        lh_err_prefix(w->err, "vacuum of %s stopped, version %" PRId64 " is unreadable", w->dataset, version);
+        return LH_EIO;
+    }
+    vac_settle(w, json_integer_value(json_object_get(ds->manifest, "committed_at_us")));
+    for (size_t f = 0; f < lh_dataset_n_files(ds); f++)
+        json_array_append_new(w->pending, json_string(lh_dataset_file_key(ds, f)));
+    w->pending_version = version;
+    return 0;
+}
+
 int lh_tables_vacuum(lh_tables *t, const char *dataset, int64_t retention_hours, json_t **result, lh_err *err)
 {
     *result = NULL;
@@ -154,36 +193,13 @@ int lh_tables_vacuum(lh_tables *t, const char *dataset, int64_t retention_hours,
     lh_dataset *cur = lh_catalog_get(t->cat, dataset, err);
     if (!cur) return LH_ENOTFOUND;
     if ((rc = tab_claim(t, dataset, err))) { lh_dataset_unref(cur); return rc; }
-    json_t *versions = NULL;
-    rc = lh_catalog_versions(t->cat, dataset, &versions, err);
     json_t *refs = json_object();
-    /* oldest first: a file's entry ends as the commit time of the version
-     * after the last one that lists it */
-    size_t nv = json_array_size(versions);
-    for (size_t i = 0; !rc && i < nv; i++) {
-        int64_t v = json_integer_value(json_object_get(json_array_get(versions, i), "version"));
-        lh_dataset *ds;
-        if (lh_catalog_load_version(t->cat, dataset, v, &ds, err)) {
-            /* an unreadable manifest: its files cannot be judged; keep everything */
-            rc = LH_EIO;
-            lh_err_prefix(err, "vacuum of %s stopped, version %" PRId64 " is unreadable", dataset, v);
-            break;
-        }
-        int64_t next_at = 0;
-        if (i + 1 < nv) {
-            lh_dataset *nx;
-            int64_t nvn = json_integer_value(json_object_get(json_array_get(versions, i + 1), "version"));
-            if (lh_catalog_load_version(t->cat, dataset, nvn, &nx, err) == 0) {
-                next_at = json_integer_value(json_object_get(nx->manifest, "committed_at_us"));
-                lh_dataset_unref(nx);
-            } else {
-                next_at = INT64_MAX;  /* unknown: keep */
-            }
-        }
-        for (size_t f = 0; f < lh_dataset_n_files(ds); f++)
-            json_object_set_new(refs, lh_dataset_file_key(ds, f), json_integer(v == cur->version ? 0 : next_at));
-        lh_dataset_unref(ds);
-    }
+    vac_walk walk = {.cur = cur, .refs = refs, .pending = json_array(), .dataset = dataset, .err = err};
+    rc = lh_catalog_each_version(t->cat, dataset, vac_version, &walk, err);
+    /* the newest version's files are in use (normally it is the current one) */
+    walk.pending_version = cur->version;
+    if (!rc) vac_settle(&walk, 0);
+    json_decref(walk.pending);
     /* the current version's files are never candidates, whatever the order */
     for (size_t f = 0; !rc && f < lh_dataset_n_files(cur); f++)
         json_object_set_new(refs, lh_dataset_file_key(cur, f), json_integer(0));
@@ -203,7 +219,6 @@ int lh_tables_vacuum(lh_tables *t, const char *dataset, int64_t retention_hours,
     }
     tab_release(t, dataset);
     lh_dataset_unref(cur);
-    json_decref(versions);
     json_decref(refs);
     if (rc) { json_decref(v.deleted); return rc; }
     *result = json_pack("{s:s,s:o,s:I,s:I,s:I,s:I}", "dataset", dataset, "deleted", v.deleted, "deleted_count",

@@ -88,7 +88,7 @@ int lh_tables_record(lh_tables *t, const char *dataset, const char *key, int64_t
     lh_buf_puts(&sql, "SELECT CAST(to_json(_lh_r) AS VARCHAR) FROM (");
     rc = lh_catalog_dataset_sql(t->cat, ds, &sql, err);
     lh_buf_puts(&sql, ") AS _lh_r WHERE ");
-    tab_key_text(&sql, pk, "_lh_r");
+    lh_catalog_key_text(&sql, pk, "_lh_r");
     lh_buf_puts(&sql, " = $1 LIMIT 1");
     lh_engine_conn *c = NULL;
     lh_engine_stmt *st = NULL;

@@ -95,37 +95,6 @@ int tab_current(lh_tables *t, const char *dataset, lh_dataset **out, lh_err *err
     return 0;
 }
 
-void tab_key_text(lh_buf *sql, const json_t *pk, const char *q)
-{
-    size_t i;
-    json_t *k;
-    if (json_array_size(pk) == 1) {
-        lh_buf_printf(sql, "CAST(%s.", q);
-        lh_sql_quote_ident(sql, json_string_value(json_array_get(pk, 0)));
-        lh_buf_puts(sql, " AS VARCHAR)");
-        return;
-    }
-    lh_buf_puts(sql, "CAST(to_json([");
-    json_array_foreach(pk, i, k) {
-        lh_buf_printf(sql, "%sCAST(%s.", i ? ", " : "", q);
-        lh_sql_quote_ident(sql, json_string_value(k));
-        lh_buf_puts(sql, " AS VARCHAR)");
-    }
-    lh_buf_puts(sql, "]) AS VARCHAR)");
-}
-
-void tab_key_join(lh_buf *sql, const json_t *pk, const char *a, const char *b)
-{
-    size_t i;
-    json_t *k;
-    json_array_foreach(pk, i, k) {
-        lh_buf_printf(sql, "%s%s.", i ? " AND " : "", a);
-        lh_sql_quote_ident(sql, json_string_value(k));
-        lh_buf_printf(sql, " = %s.", b);
-        lh_sql_quote_ident(sql, json_string_value(k));
-    }
-}
-
 int tab_is_key(const json_t *pk, const char *name)
 {
     size_t i;

@@ -23,7 +23,9 @@
  *
  * Every write journals field-level events after its commit (commit
  * protocol step 5) through the catalog's append log under
- * _journal/events/: one event per changed field, {ts, ts_us, type:
+ * _journal/events/, in the same batch object as the version's
+ * dataset_committed event (one batch per write; write.c says what a crash
+ * leaves): one event per changed field, {ts, ts_us, type:
  * "field_changed", op: insert|update|delete, dataset, key, field,
  * old_value, new_value, actor, source, workspace_id, version}. The key is
  * the key value as text (a JSON array of texts for a composite key).

@@ -23,10 +23,7 @@ void tab_release(lh_tables *t, const char *dataset);
 /* The current version of dataset, which must have a primary key. */
 int  tab_current(lh_tables *t, const char *dataset, lh_dataset **out, lh_err *err);
 
-/* SQL expression: the key of alias `q` as text (see tables.h). */
-void tab_key_text(lh_buf *sql, const json_t *pk, const char *q);
-/* `a."k1" = b."k1" AND ...` */
-void tab_key_join(lh_buf *sql, const json_t *pk, const char *a, const char *b);
+/* Key SQL: lh_catalog_key_text / lh_catalog_key_join (catalog.h). */
 /* Is column `name` part of pk? */
 int  tab_is_key(const json_t *pk, const char *name);
 

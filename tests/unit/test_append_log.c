@@ -681,6 +681,127 @@ static void test_invalid_events(void)
     done(s);
 }
 
+/* ---- many events at once ---- */
+
+#define LINES_THREADS 3
+#define LINES_BATCHES 40
+#define LINES_PER     25
+
+typedef struct lines_ctx {
+    lh_append_log *log;
+    int            id, errors;
+} lines_ctx;
+
+static void *lines_appender(void *arg)
+{
+    lines_ctx *c = arg;
+    for (int b = 0; b < LINES_BATCHES; b++) {
+        lh_buf lines = LH_BUF_INIT;
+        for (int i = 0; i < LINES_PER; i++) lh_buf_printf(&lines, "{\"t\":%d,\"b\":%d,\"i\":%d}\n", c->id, b, i);
+        lh_err e;
+        size_t n = 0;
+        if (lh_append_log_append_lines(c->log, lines.data, lines.len, b % 2 ? LH_APPEND_ENCODED : 0, &n, &e) ||
+            n != LINES_PER)
+            c->errors++;
+        if (b % 3 == 0 && lh_append_log_flush(c->log, &e)) c->errors++;
+        lh_buf_free(&lines);
+    }
+    return NULL;
+}
+
+/* Lines appended together are checked together (all or nothing), and land
+ * in one batch object whatever other threads append and flush meanwhile. */
+static void test_append_lines(void)
+{
+    lh_objstore *s = fresh();
+    lh_append_log *log = open_log(s, 7, 4, 0);  /* the threshold must not split a batch either */
+    lh_err e;
+    size_t n = 99;
+    const char *good = "{\"a\":1}\n{\"a\":2}\n{\"a\":3}";  /* final newline optional */
+    CHECK_INT(lh_append_log_append_lines(log, good, strlen(good), 0, &n, &e), 0);
+    CHECK_INT(n, 3);
+    const char *bad[] = {"{\"a\":4}\n{\"a\":}\n{\"a\":6}\n", "{\"a\":4}\n\n", "{\"a\":4}\n[1]\n", "{\"a\":4\r}\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        CHECK_MSG(lh_append_log_append_lines(log, bad[i], strlen(bad[i]), 0, &n, &e) == LH_EINVAL, "accepted #%zu", i);
+        CHECK_STR(e.code, "invalid_event");
+        CHECK_INT(n, 0);
+    }
+    CHECK(strstr(e.msg, "event 2 of the batch") != NULL || strstr(e.msg, "event 1 of the batch") != NULL);
+    /* encoded lines: only the framing is checked, still all or nothing */
+    const char *framing[] = {"{\"a\":4}\n[1]\n", "{\"a\":4}\n\n", "{\"a\":4}\n{\r}\n", "{\"a\":4}\nx{}\n"};
+    for (size_t i = 0; i < sizeof framing / sizeof *framing; i++)
+        CHECK_MSG(lh_append_log_append_lines(log, framing[i], strlen(framing[i]), LH_APPEND_ENCODED, &n, &e) ==
+                      LH_EINVAL, "accepted encoded #%zu", i);
+    lh_append_log_stats st;
+    lh_append_log_stats_get(log, &st);
+    CHECK_INT(st.appended, 3);
+    /* more lines than the ring holds: the ring keeps the newest */
+    lh_buf many = LH_BUF_INIT;
+    for (int i = 0; i < 10; i++) lh_buf_printf(&many, "{\"m\":%d}\n", i);
+    CHECK_INT(lh_append_log_append_lines(log, many.data, many.len, LH_APPEND_ENCODED, &n, &e), 0);
+    lh_buf_free(&many);
+    CHECK_INT(n, 10);
+    char **recent;
+    size_t nr = lh_append_log_recent(log, 10, &recent);
+    CHECK_INT(nr, 4);
+    if (nr == 4) { CHECK_STR(recent[0], "{\"m\":6}"); CHECK_STR(recent[3], "{\"m\":9}"); }
+    lh_append_log_lines_free(recent, nr);
+    CHECK_INT(lh_append_log_flush(log, &e), 0);
+    strs all = read_all(log);
+    CHECK_INT(all.n, 13);
+    if (all.n == 13) { CHECK_STR(all.v[0], "{\"a\":1}"); CHECK_STR(all.v[12], "{\"m\":9}"); }
+    strs_free(&all);
+    lh_append_log_free(log);
+    done(s);
+
+    /* concurrent batches and flushes: no batch is ever split across objects */
+    s = fresh();
+    log = open_log(s, 10, 0, 0);
+    pthread_t th[LINES_THREADS];
+    lines_ctx c[LINES_THREADS];
+    for (int i = 0; i < LINES_THREADS; i++) {
+        c[i] = (lines_ctx){.log = log, .id = i};
+        pthread_create(&th[i], NULL, lines_appender, &c[i]);
+    }
+    for (int i = 0; i < LINES_THREADS; i++) {
+        pthread_join(th[i], NULL);
+        CHECK_INT(c[i].errors, 0);
+    }
+    CHECK_INT(lh_append_log_flush(log, &e), 0);
+    strs ks = keys(s);
+    CHECK(ks.n > 1);
+    int landed[LINES_THREADS][LINES_BATCHES] = {{0}}, split = 0, total = 0;
+    for (size_t k = 0; k < ks.n; k++) {
+        lh_buf body = get(s, ks.v[k]);
+        int cnt[LINES_THREADS][LINES_BATCHES] = {{0}};
+        for (char *line = body.data; line && *line;) {
+            char *nl = strchr(line, '\n');
+            int t, b, i;
+            if (sscanf(line, "{\"t\":%d,\"b\":%d,\"i\":%d}", &t, &b, &i) == 3 && t >= 0 && t < LINES_THREADS &&
+                b >= 0 && b < LINES_BATCHES) {
+                cnt[t][b]++;
+                total++;
+            }
+            line = nl ? nl + 1 : NULL;
+        }
+        for (int t = 0; t < LINES_THREADS; t++)
+            for (int b = 0; b < LINES_BATCHES; b++) {
+                if (cnt[t][b] && cnt[t][b] != LINES_PER) split++;
+                landed[t][b] += cnt[t][b] > 0;
+            }
+        lh_buf_free(&body);
+    }
+    CHECK_INT(split, 0);
+    CHECK_INT(total, LINES_THREADS * LINES_BATCHES * LINES_PER);
+    int once = 1;
+    for (int t = 0; t < LINES_THREADS; t++)
+        for (int b = 0; b < LINES_BATCHES; b++) once &= landed[t][b] == 1;
+    CHECK(once);
+    strs_free(&ks);
+    lh_append_log_free(log);
+    done(s);
+}
+
 static int stop_after_two(void *ctx, const char *line, size_t len)
 {
     (void)line; (void)len;
@@ -778,6 +899,7 @@ int main(void)
     RUN(test_concurrent_appenders);
     RUN(test_ring);
     RUN(test_invalid_events);
+    RUN(test_append_lines);
     RUN(test_read_callback_and_buffer);
     RUN(test_free_flushes_and_clock);
     RUN(test_background_flush);
