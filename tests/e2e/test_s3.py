@@ -61,10 +61,13 @@ class S3(unittest.TestCase):
         subprocess.run([RGW, "stop", cls.rgw["RGW_DIR"]], timeout=60)
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
-    def config(self, primary_bucket="lake-primary", extra=""):
+    def cache_dir(self, primary_bucket):
+        return f"{self.tmp}/cache-{primary_bucket}-{os.getpid()}"
+
+    def config(self, primary_bucket="lake-primary", extra="", storage_extra=""):
         ep = self.rgw["S3_ENDPOINT"]
         return (f'[storage]\nsecrets_file = "{self.secrets}"\nrescue_bucket = "rescue"\n'
-                f'cache_dir = "{self.tmp}/cache-{primary_bucket}-{os.getpid()}"\n'
+                f'cache_dir = "{self.cache_dir(primary_bucket)}"\n{storage_extra}'
                 f'[buckets.primary]\nbackend = "s3"\nendpoint = "{ep}"\nbucket = "{primary_bucket}"\n'
                 f'addressing = "path"\nsecret_ref = "ci"\nmax_retries = 2\nretry_budget_ms = 1500\ntimeout_ms = 2000\n'
                 f'[buckets.rescue]\nroot = "{self.tmp}/rescue"\n'
@@ -118,6 +121,73 @@ class S3(unittest.TestCase):
         h = srv2.get("/storage/bucket-health").json()
         self.assertEqual(h["status"], "ok", h)
         self.assertTrue(all(b["reachable"] for b in h["buckets"]))
+
+    # ---- the read cache: a query fetches only what it names ----
+
+    def stats(self, srv):
+        return srv.get("/storage/cache/stats").json()
+
+    def test_query_fetches_only_the_datasets_it_names(self):
+        # A 1-byte cache holds nothing between queries: every file a query
+        # reads is a miss, so misses count exactly the files it fetched.
+        lh.aws("s3api", "create-bucket", "--bucket", "lake-sweep", check=False)
+        srv = self.server(primary_bucket="lake-sweep", storage_extra="cache_max_bytes = 1\n")
+        for name in ("alpha", "beta", "gamma"):
+            r = srv.request("POST", f"/ingest/file?dataset={name}&format=csv", body=PEOPLE.encode())
+            self.assertEqual(r.status, 201, r)
+        r = srv.request("POST", "/ingest/file?dataset=alpha&format=csv&mode=append", body=PEOPLE.encode())
+        self.assertEqual(r.status, 201, r)  # alpha: two files (versions 1 and 2)
+        st = self.stats(srv)
+        self.assertEqual(st["pinned"], 0)
+        self.assertLessEqual(st["files"], 1)  # everything else was evicted
+        m0 = st["misses"]
+        # naming beta fetches beta's one file — not alpha's two, not gamma's
+        self.assertEqual(self.sql(srv, "SELECT count(*) FROM beta"), [[3]])
+        st = self.stats(srv)
+        self.assertEqual(st["misses"] - m0, 1, st)
+        self.assertEqual(st["pinned"], 0)  # released when the query ended
+        self.assertEqual(st["files"], 0)   # ...and the bound holds again
+        # naming none fetches nothing
+        m0 = st["misses"]
+        self.assertEqual(self.sql(srv, "SELECT 42"), [[42]])
+        self.assertEqual(self.stats(srv)["misses"], m0)
+        # a join, a subquery and upper case: all named files are fetched and
+        # pinned together, so the second fetch cannot evict the first
+        q = ("SELECT count(*) FROM ALPHA a JOIN gamma g ON a.id = g.id "
+             "WHERE a.id IN (SELECT id FROM beta)")
+        self.assertEqual(self.sql(srv, q), [[6]])
+        self.assertEqual(self.stats(srv)["misses"] - m0, 4)
+        # time travel reads the old version's files, fetched on demand
+        m0 = self.stats(srv)["misses"]
+        r = srv.request("POST", "/query/sql", body={"sql": "SELECT count(*) FROM alpha", "as_of_version": 1})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["rows"], [[3]])
+        self.assertEqual(self.stats(srv)["misses"] - m0, 1)
+        # a statement the parser cannot see into still works (every dataset is checked)
+        r = srv.request("POST", "/query/sql", body={"sql": "EXPLAIN SELECT count(*) FROM gamma"})
+        self.assertEqual(r.status, 200, r)
+
+    def test_query_after_the_cache_was_emptied(self):
+        lh.aws("s3api", "create-bucket", "--bucket", "lake-emptied", check=False)
+        srv = self.server(primary_bucket="lake-emptied")
+        r = srv.request("POST", "/ingest/file?dataset=people&format=csv", body=PEOPLE.encode())
+        self.assertEqual(r.status, 201, r)
+        r = srv.request("POST", "/ingest/file?dataset=people&format=csv&mode=append",
+                        body=b"id,name,city\n4,Dee,Austin\n")
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(self.sql(srv, "SELECT count(*) FROM people"), [[4]])
+        # the cache directory is emptied behind the server's back
+        cache = self.cache_dir("lake-emptied")
+        for entry in os.listdir(cache):
+            shutil.rmtree(os.path.join(cache, entry), ignore_errors=True)
+        m0 = self.stats(srv)["misses"]
+        self.assertEqual(self.sql(srv, "SELECT count(*) FROM people"), [[4]])
+        self.assertEqual(self.stats(srv)["misses"] - m0, 2)
+        for entry in os.listdir(cache):
+            shutil.rmtree(os.path.join(cache, entry), ignore_errors=True)
+        r = srv.request("POST", "/query/sql", body={"sql": "SELECT count(*) FROM people", "as_of_version": 1})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["rows"], [[3]])
 
     # ---- cross-checks with awscli ----
 
