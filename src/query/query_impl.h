@@ -11,6 +11,12 @@ struct lh_query_service {
     lh_engine      *engine;
     lh_engine_conn *ddl;      /* view maintenance, serialised by ddl_mu */
     pthread_mutex_t ddl_mu;
+    /* Datasets whose view could not be made at start because their files
+     * could not be fetched (a bucket down): made on first use instead.
+     * view_mu serialises making views (commits and first uses), so an
+     * older version can never replace a newer one. */
+    pthread_mutex_t view_mu;
+    json_t         *deferred; /* object used as a set of names, under view_mu */
     char           *own;      /* this engine's directory inside the scratch area */
     char           *spill;    /* own/spill: DuckDB's temp directory */
     char           *exports;  /* own/exports: Parquet results, streamed then deleted */

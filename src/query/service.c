@@ -4,6 +4,14 @@
  * start, then kept current by a catalog listener. A view names its files
  * explicitly (never a glob), so an orphan file in a dataset's folder can
  * never appear in a query.
+ *
+ * Making a view reads its files' footers, so for a dataset in an S3 bucket
+ * its files must be in the read cache. If they cannot be fetched at start
+ * (the bucket is down and the cache empty), the server still starts (one
+ * bad tenant bucket must not stop it, ADR-017): the view is deferred and
+ * made when a query first names the dataset, and after the first such
+ * failure the other datasets of that bucket are deferred without trying,
+ * so a dead endpoint costs start-up one retry budget, not one per file.
  */
 #include "query/query_impl.h"
 #include "core/id.h"
@@ -76,8 +84,26 @@ static void on_commit(void *ctx, lh_dataset *ds)
 {
     lh_query_service *q = ctx;
     lh_err e;
-    if (apply_view(q, ds, &e))
-        lh_error("query: view for %s v%lld not updated: %s", ds->name, (long long)ds->version, e.msg);
+    pthread_mutex_lock(&q->view_mu);
+    if (apply_view(q, ds, &e)) lh_error("query: view for %s v%lld not updated: %s", ds->name, (long long)ds->version, e.msg);
+    else json_object_del(q->deferred, ds->name);
+    pthread_mutex_unlock(&q->view_mu);
+}
+
+/* The view of a dataset deferred at start, made now (its current version). */
+static int make_deferred_view(lh_query_service *q, const char *name, lh_err *err)
+{
+    int rc = 0;
+    pthread_mutex_lock(&q->view_mu);
+    if (json_object_get(q->deferred, name)) {
+        lh_dataset *ds = lh_catalog_get_any(q->cat, name);
+        rc = ds ? apply_view(q, ds, err) : 0;
+        if (!rc) json_object_del(q->deferred, name);
+        else lh_err_prefix(err, "dataset \"%s\" cannot be read", name);
+        lh_dataset_unref(ds);
+    }
+    pthread_mutex_unlock(&q->view_mu);
+    return rc;
 }
 
 int lh_query_open(const lh_query_opts *opts, lh_query_service **out, lh_err *err)
@@ -86,6 +112,8 @@ int lh_query_open(const lh_query_opts *opts, lh_query_service **out, lh_err *err
     lh_query_service *q = lh_xcalloc(1, sizeof *q);
     q->cat = opts->cat;
     pthread_mutex_init(&q->ddl_mu, NULL);
+    pthread_mutex_init(&q->view_mu, NULL);
+    q->deferred = json_object();
     /* The query engine gets directories of its own inside the scratch
      * area: DuckDB makes its spill directory readable to SQL, and the
      * export directory must be; neither may be the scratch directory
@@ -117,10 +145,26 @@ int lh_query_open(const lh_query_opts *opts, lh_query_service **out, lh_err *err
     size_t n = 0;
     if (!rc) {
         n = lh_catalog_list(q->cat, &all);
+        json_t *down = json_object();  /* buckets whose files could not be fetched */
         for (size_t i = 0; i < n && !rc; i++) {
+            const char *bucket = lh_dataset_bucket(all[i]);
+            lh_query_pins pins = {0};
+            lh_err fe;
+            if (json_object_get(down, bucket)) {
+                json_object_set_new(q->deferred, all[i]->name, json_true());
+                continue;
+            }
+            if (lh_query_ensure_dataset(q, all[i], &pins, &fe)) {
+                lh_warn("query: %s; its view is made when a query first names it", fe.msg);
+                json_object_set_new(down, bucket, json_true());
+                json_object_set_new(q->deferred, all[i]->name, json_true());
+                continue;
+            }
             rc = apply_view(q, all[i], err);
+            lh_query_pins_release(q, &pins);
             if (rc) lh_err_prefix(err, "defining the view of dataset %s", all[i]->name);
         }
+        json_decref(down);
         lh_dataset_list_free(all, n);
     }
     if (!rc) {
@@ -203,7 +247,10 @@ int lh_query_ensure_files(lh_query_service *q, json_t *names, lh_query_pins *pin
     if (!names) {
         lh_dataset **all = NULL;
         size_t n = lh_catalog_list(q->cat, &all);
-        for (size_t i = 0; i < n && !rc; i++) rc = lh_query_ensure_dataset(q, all[i], pins, err);
+        for (size_t i = 0; i < n && !rc; i++) {
+            rc = lh_query_ensure_dataset(q, all[i], pins, err);
+            if (!rc) rc = make_deferred_view(q, all[i]->name, err);
+        }
         lh_dataset_list_free(all, n);
         return rc;
     }
@@ -213,6 +260,7 @@ int lh_query_ensure_files(lh_query_service *q, json_t *names, lh_query_pins *pin
         lh_dataset *ds = lh_catalog_get_any(q->cat, json_string_value(v));
         if (!ds) continue;  /* a CTE, lakehouse_journal, or a name DuckDB will report */
         rc = lh_query_ensure_dataset(q, ds, pins, err);
+        if (!rc) rc = make_deferred_view(q, ds->name, err);
         lh_dataset_unref(ds);
         if (rc) break;
     }
@@ -243,6 +291,8 @@ void lh_query_free(lh_query_service *q)
     free(q->exports);
     free(q->spill);
     free(q->own);
+    json_decref(q->deferred);
+    pthread_mutex_destroy(&q->view_mu);
     pthread_mutex_destroy(&q->ddl_mu);
     free(q);
 }

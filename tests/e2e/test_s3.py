@@ -64,14 +64,14 @@ class S3(unittest.TestCase):
     def cache_dir(self, primary_bucket):
         return f"{self.tmp}/cache-{primary_bucket}-{os.getpid()}"
 
-    def config(self, primary_bucket="lake-primary", extra="", storage_extra=""):
+    def config(self, primary_bucket="lake-primary", extra="", storage_extra="", tenant_endpoint=None):
         ep = self.rgw["S3_ENDPOINT"]
         return (f'[storage]\nsecrets_file = "{self.secrets}"\nrescue_bucket = "rescue"\n'
                 f'cache_dir = "{self.cache_dir(primary_bucket)}"\n{storage_extra}'
                 f'[buckets.primary]\nbackend = "s3"\nendpoint = "{ep}"\nbucket = "{primary_bucket}"\n'
                 f'addressing = "path"\nsecret_ref = "ci"\nmax_retries = 2\nretry_budget_ms = 1500\ntimeout_ms = 2000\n'
                 f'[buckets.rescue]\nroot = "{self.tmp}/rescue"\n'
-                f'[buckets.tenant]\nbackend = "s3"\nendpoint = "{ep}"\nbucket = "lake-tenant"\n'
+                f'[buckets.tenant]\nbackend = "s3"\nendpoint = "{tenant_endpoint or ep}"\nbucket = "lake-tenant"\n'
                 f'addressing = "path"\nsecret_ref = "ci"\n' + extra)
 
     def server(self, **kw):
@@ -188,6 +188,37 @@ class S3(unittest.TestCase):
         r = srv.request("POST", "/query/sql", body={"sql": "SELECT count(*) FROM people", "as_of_version": 1})
         self.assertEqual(r.status, 200, r)
         self.assertEqual(r.json()["rows"], [[3]])
+
+    def test_tenant_bucket_down_at_start(self):
+        # A dataset in a tenant bucket whose endpoint is dead when the server
+        # starts with an empty cache: the server starts, the other datasets
+        # answer, and the tenant's dataset gets a clear 503 when named.
+        lh.aws("s3api", "create-bucket", "--bucket", "lake-down", check=False)
+        srv = self.server(primary_bucket="lake-down")
+        r = srv.request("POST", "/ingest/file?dataset=people&format=csv", body=PEOPLE.encode())
+        self.assertEqual(r.status, 201, r)
+        r = srv.request("POST", "/ingest/file?dataset=eu_down&format=csv&bucket=tenant", body=PEOPLE.encode())
+        self.assertEqual(r.status, 201, r)
+        srv.stop()
+        shutil.rmtree(self.cache_dir("lake-down"))
+        import socket
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+        sock.close()
+        srv2 = self.server(primary_bucket="lake-down", tenant_endpoint=f"http://127.0.0.1:{closed}")
+        self.assertIn("eu_down", srv2.read_log())  # the deferral was logged
+        self.assertEqual(self.sql(srv2, "SELECT count(*) FROM people"), [[3]])
+        r = srv2.request("POST", "/query/sql", body={"sql": "SELECT count(*) FROM eu_down"})
+        self.assertEqual(r.status, 503, r)
+        self.assertEqual(lh.error_code(r), "bucket_unavailable")
+        self.assertIn('dataset "eu_down" cannot be read', r.json()["error"]["message"])
+        self.assertIn('bucket "tenant" is unavailable', r.json()["error"]["message"])
+        self.assertEqual(srv2.get("/health").json()["status"], "degraded")
+        srv2.stop()
+        # the endpoint is back (a restart): the dataset reads again
+        srv3 = self.server(primary_bucket="lake-down")
+        self.assertEqual(self.sql(srv3, "SELECT count(*) FROM eu_down"), [[3]])
 
     # ---- cross-checks with awscli ----
 
