@@ -85,8 +85,10 @@ static void on_commit(void *ctx, lh_dataset *ds)
     lh_query_service *q = ctx;
     lh_err e;
     pthread_mutex_lock(&q->view_mu);
-    if (apply_view(q, ds, &e)) lh_error("query: view for %s v%lld not updated: %s", ds->name, (long long)ds->version, e.msg);
-    else json_object_del(q->deferred, ds->name);
+    if (apply_view(q, ds, &e))
+        lh_error("query: view for %s v%lld not updated: %s", ds->name, (long long)ds->version, e.msg);
+    else
+        json_object_del(q->deferred, ds->name);
     pthread_mutex_unlock(&q->view_mu);
 }
 
@@ -99,7 +101,6 @@ static int make_deferred_view(lh_query_service *q, const char *name, lh_err *err
         lh_dataset *ds = lh_catalog_get_any(q->cat, name);
         rc = ds ? apply_view(q, ds, err) : 0;
         if (!rc) json_object_del(q->deferred, name);
-        else lh_err_prefix(err, "dataset \"%s\" cannot be read", name);
         lh_dataset_unref(ds);
     }
     pthread_mutex_unlock(&q->view_mu);
