@@ -42,45 +42,42 @@ static void add_name(walk *w, const char *s)
     json_object_set_new(w->names, low, json_true());
 }
 
-/* VARCHAR constants anywhere under a table function's arguments. */
-static void add_string_constants(walk *w, json_t *node)
+/* Call fn on every object at or under node. */
+static void visit(walk *w, json_t *node, void (*fn)(walk *, json_t *))
 {
     if (json_is_object(node)) {
-        json_t *v = json_object_get(node, "value");
-        const char *cls = json_string_value(json_object_get(node, "class"));
-        if (cls && !strcmp(cls, "CONSTANT") && json_is_object(v)) {
-            const char *id = json_string_value(json_object_get(json_object_get(v, "type"), "id"));
-            if (id && !strcmp(id, "VARCHAR")) add_name(w, json_string_value(json_object_get(v, "value")));
-        }
+        fn(w, node);
         const char *k;
-        json_t *c;
-        json_object_foreach(node, k, c) add_string_constants(w, c);
+        json_t *v;
+        json_object_foreach(node, k, v) visit(w, v, fn);
     } else if (json_is_array(node)) {
         size_t i;
-        json_t *c;
-        json_array_foreach(node, i, c) add_string_constants(w, c);
+        json_t *v;
+        json_array_foreach(node, i, v) visit(w, v, fn);
     }
 }
 
-static void walk_node(walk *w, json_t *node)
+/* A VARCHAR constant (under a table function's arguments). */
+static void on_constant(walk *w, json_t *obj)
 {
-    if (json_is_object(node)) {
-        const char *type = json_string_value(json_object_get(node, "type"));
-        if (type && !strcmp(type, "BASE_TABLE")) {
-            add_name(w, json_string_value(json_object_get(node, "table_name")));
-        } else if (type && !strcmp(type, "TABLE_FUNCTION")) {
-            json_t *fn = json_object_get(node, "function");
-            const char *name = json_string_value(json_object_get(fn, "function_name"));
-            if (name && (!strcmp(name, "query") || !strcmp(name, "query_table"))) w->complete = 0;
-            add_string_constants(w, json_object_get(fn, "children"));
-        }
-        const char *k;
-        json_t *v;
-        json_object_foreach(node, k, v) walk_node(w, v);
-    } else if (json_is_array(node)) {
-        size_t i;
-        json_t *v;
-        json_array_foreach(node, i, v) walk_node(w, v);
+    const char *cls = json_string_value(json_object_get(obj, "class"));
+    json_t *v = json_object_get(obj, "value");
+    if (!cls || strcmp(cls, "CONSTANT") || !json_is_object(v)) return;
+    const char *id = json_string_value(json_object_get(json_object_get(v, "type"), "id"));
+    if (id && !strcmp(id, "VARCHAR")) add_name(w, json_string_value(json_object_get(v, "value")));
+}
+
+/* A table reference: a named table or view, or a table function. */
+static void on_table_ref(walk *w, json_t *obj)
+{
+    const char *type = json_string_value(json_object_get(obj, "type"));
+    if (type && !strcmp(type, "BASE_TABLE")) {
+        add_name(w, json_string_value(json_object_get(obj, "table_name")));
+    } else if (type && !strcmp(type, "TABLE_FUNCTION")) {
+        json_t *fn = json_object_get(obj, "function");
+        const char *name = json_string_value(json_object_get(fn, "function_name"));
+        if (name && (!strcmp(name, "query") || !strcmp(name, "query_table"))) w->complete = 0;
+        visit(w, json_object_get(fn, "children"), on_constant);
     }
 }
 
@@ -107,7 +104,7 @@ int lh_engine_sql_relations(lh_engine_conn *c, const char *sql, json_t **names, 
         const char *et = json_string_value(json_object_get(doc, "error_type"));
         w.complete = et && !strcmp(et, "parser");
     } else {
-        walk_node(&w, json_object_get(doc, "statements"));
+        visit(&w, json_object_get(doc, "statements"), on_table_ref);
     }
     json_decref(doc);
     json_t *arr = json_array();

@@ -80,6 +80,10 @@ class S3(unittest.TestCase):
         self.addCleanup(srv.cleanup)
         return srv
 
+    def ingest(self, srv, dataset, body=PEOPLE.encode(), query=""):
+        r = srv.request("POST", f"/ingest/file?dataset={dataset}&format=csv{query}", body=body)
+        self.assertEqual(r.status, 201, r)
+
     def sql(self, srv, q):
         r = srv.request("POST", "/query/sql", body={"sql": q})
         self.assertEqual(r.status, 200, r)
@@ -98,10 +102,8 @@ class S3(unittest.TestCase):
     def test_restart_with_empty_cache_rebuilds_catalog(self):
         lh.aws("s3api", "create-bucket", "--bucket", "lake-restart", check=False)
         srv = self.server(primary_bucket="lake-restart")
-        r = srv.request("POST", "/ingest/file?dataset=people&format=csv", body=PEOPLE.encode())
-        self.assertEqual(r.status, 201, r)
-        r = srv.request("POST", "/ingest/file?dataset=eu_people&format=csv&bucket=tenant", body=PEOPLE.encode())
-        self.assertEqual(r.status, 201, r)
+        self.ingest(srv, "people")
+        self.ingest(srv, "eu_people", query="&bucket=tenant")
         self.assertEqual(srv.get("/catalog/datasets/eu_people").json().get("bucket"), "tenant")
         self.assertEqual(self.sql(srv, "SELECT count(*) FROM people"), [[3]])
         self.assertEqual(self.sql(srv, "SELECT name FROM eu_people WHERE city = 'Denver'"), [["Bo"]])
@@ -133,10 +135,8 @@ class S3(unittest.TestCase):
         lh.aws("s3api", "create-bucket", "--bucket", "lake-sweep", check=False)
         srv = self.server(primary_bucket="lake-sweep", storage_extra="cache_max_bytes = 1\n")
         for name in ("alpha", "beta", "gamma"):
-            r = srv.request("POST", f"/ingest/file?dataset={name}&format=csv", body=PEOPLE.encode())
-            self.assertEqual(r.status, 201, r)
-        r = srv.request("POST", "/ingest/file?dataset=alpha&format=csv&mode=append", body=PEOPLE.encode())
-        self.assertEqual(r.status, 201, r)  # alpha: two files (versions 1 and 2)
+            self.ingest(srv, name)
+        self.ingest(srv, "alpha", query="&mode=append")  # alpha: two files (versions 1 and 2)
         st = self.stats(srv)
         self.assertEqual(st["pinned"], 0)
         self.assertLessEqual(st["files"], 1)  # everything else was evicted
@@ -170,11 +170,8 @@ class S3(unittest.TestCase):
     def test_query_after_the_cache_was_emptied(self):
         lh.aws("s3api", "create-bucket", "--bucket", "lake-emptied", check=False)
         srv = self.server(primary_bucket="lake-emptied")
-        r = srv.request("POST", "/ingest/file?dataset=people&format=csv", body=PEOPLE.encode())
-        self.assertEqual(r.status, 201, r)
-        r = srv.request("POST", "/ingest/file?dataset=people&format=csv&mode=append",
-                        body=b"id,name,city\n4,Dee,Austin\n")
-        self.assertEqual(r.status, 201, r)
+        self.ingest(srv, "people")
+        self.ingest(srv, "people", body=b"id,name,city\n4,Dee,Austin\n", query="&mode=append")
         self.assertEqual(self.sql(srv, "SELECT count(*) FROM people"), [[4]])
         # the cache directory is emptied behind the server's back
         cache = self.cache_dir("lake-emptied")
@@ -195,10 +192,8 @@ class S3(unittest.TestCase):
         # answer, and the tenant's dataset gets a clear 503 when named.
         lh.aws("s3api", "create-bucket", "--bucket", "lake-down", check=False)
         srv = self.server(primary_bucket="lake-down")
-        r = srv.request("POST", "/ingest/file?dataset=people&format=csv", body=PEOPLE.encode())
-        self.assertEqual(r.status, 201, r)
-        r = srv.request("POST", "/ingest/file?dataset=eu_down&format=csv&bucket=tenant", body=PEOPLE.encode())
-        self.assertEqual(r.status, 201, r)
+        self.ingest(srv, "people")
+        self.ingest(srv, "eu_down", query="&bucket=tenant")
         srv.stop()
         shutil.rmtree(self.cache_dir("lake-down"))
         import socket
