@@ -34,7 +34,7 @@ typedef struct walk {
 
 static void add_name(walk *w, const char *s)
 {
-    if (!s || !*s || strlen(s) > 255) return;
+    if (!s || !*s || strlen(s) > 255) return;  /* no table of ours is that long (datasets: 63) */
     char low[256];
     size_t i = 0;
     for (; s[i]; i++) low[i] = (char)tolower((unsigned char)s[i]);
