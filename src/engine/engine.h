@@ -36,6 +36,8 @@
 #include "core/buf.h"
 #include "core/err.h"
 
+#include <jansson.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -135,6 +137,16 @@ typedef struct lh_stmt_list {
  * only comments) gives n = 0. */
 int  lh_engine_prepare_all(lh_engine_conn *c, const char *sql, lh_stmt_list *out, lh_err *err);
 void lh_stmt_list_free(lh_stmt_list *l);
+
+/* The relations `sql` names, from DuckDB's parser alone (nothing is bound,
+ * so no file is opened; engine/refs.c): tables and views in FROM clauses at
+ * any depth and constant string arguments of table functions, lower-cased,
+ * as a JSON array of distinct strings in *names (the caller decrefs it).
+ * It may name too much (CTE names, strings that are no table), never too
+ * little: *complete is 0 when the SQL may read relations the parser cannot
+ * show (EXPLAIN, PRAGMA, writes, query()/query_table()). A syntax error
+ * gives no names and complete = 1 (preparing the statement reports it). */
+int  lh_engine_sql_relations(lh_engine_conn *c, const char *sql, json_t **names, int *complete, lh_err *err);
 
 /* Single prepared statement with positional parameters ($1 / ?). */
 int  lh_engine_prepare(lh_engine_conn *c, const char *sql, lh_engine_stmt **out, lh_err *err);

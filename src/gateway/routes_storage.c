@@ -363,13 +363,14 @@ static int get_cache_stats(lh_req *req, lh_resp *resp)
         return lh_resp_json(resp, 200, json_pack("{s:b,s:s}", "enabled", 0, "reason",
                                                  "every bucket is local; the query engine reads them directly"));
     double hit_ratio = st.hits + st.misses ? (double)st.hits / (double)(st.hits + st.misses) : 0.0;
-    return lh_resp_json(resp, 200, json_pack("{s:b,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f}", "enabled", 1,
+    return lh_resp_json(resp, 200, json_pack("{s:b,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:I}", "enabled", 1,
                                              "dir", dir, "files", (json_int_t)st.files, "bytes", (json_int_t)st.bytes,
                                              "max_bytes", (json_int_t)st.max_bytes, "hits", (json_int_t)st.hits,
                                              "misses", (json_int_t)st.misses, "fills_on_write", (json_int_t)st.fills,
                                              "evictions", (json_int_t)st.evictions, "validations",
                                              (json_int_t)st.validations, "refetched_stale",
-                                             (json_int_t)st.refetched_stale, "hit_ratio", hit_ratio));
+                                             (json_int_t)st.refetched_stale, "hit_ratio", hit_ratio,
+                                             "pinned", (json_int_t)st.pinned));
 }
 
 #define OBJ "/storage/buckets/{bucket}/objects/{*key}"

@@ -46,6 +46,7 @@ struct lh_query_run {
     pthread_cond_t    cv;
     int               finished;
     int               timed_out;
+    lh_query_pins     pins;       /* cached S3 files this run reads */
     /* format=parquet: the result file, streamed then deleted */
     char             *file;
     int               fd;
@@ -110,6 +111,7 @@ void lh_query_run_free(lh_query_run *r)
     lh_result_free(r->res);
     lh_stmt_list_free(&r->stmts);
     lh_engine_conn_free(r->conn);
+    lh_query_pins_release(r->q, &r->pins);  /* after everything that reads the files */
     for (size_t i = 0; i < r->ncols; i++) free(r->names_json[i]);
     free(r->names_json);
     lh_buf_free(&r->pending);
@@ -174,56 +176,20 @@ static int parquet_result(lh_query_run *r, lh_err *err)
     return rc;
 }
 
-/* Collect the table names a parsed statement reads (BASE_TABLE nodes of
- * DuckDB's own AST, as json_serialize_sql gives it). */
-static void collect_tables(json_t *node, json_t *names)
-{
-    if (json_is_object(node)) {
-        const char *type = json_string_value(json_object_get(node, "type"));
-        const char *tn = json_string_value(json_object_get(node, "table_name"));
-        const char *schema = json_string_value(json_object_get(node, "schema_name"));
-        if (type && !strcmp(type, "BASE_TABLE") && tn && (!schema || !*schema)) json_object_set_new(names, tn, json_true());
-        const char *k;
-        json_t *v;
-        json_object_foreach(node, k, v) collect_tables(v, names);
-    } else if (json_is_array(node)) {
-        size_t i;
-        json_t *v;
-        json_array_foreach(node, i, v) collect_tables(v, names);
-    }
-}
-
 /* Time travel: shadow each dataset the query names with a temporary view
  * (visible to this connection only, ahead of the shared views) over the
- * version it had then. */
-static int time_travel(lh_query_run *r, lh_err *err)
+ * version it had then. That version's files are fetched (and pinned) first,
+ * so an empty read cache is no obstacle. */
+static int time_travel(lh_query_run *r, json_t *names, int complete, lh_err *err)
 {
-    lh_buf sql = LH_BUF_INIT, ast = LH_BUF_INIT;
-    lh_buf_puts(&sql, "SELECT json_serialize_sql(");
-    lh_sql_quote_literal(&sql, r->req.sql);
-    lh_buf_puts(&sql, ")");
-    int rc = lh_engine_query_text(r->conn, sql.data, &ast, err);
-    lh_buf_free(&sql);
-    json_t *doc = rc ? NULL : json_loadb(ast.data, ast.len, 0, NULL);
-    lh_buf_free(&ast);
-    if (!rc && (!doc || json_is_true(json_object_get(doc, "error")))) {
-        /* a syntax error is the statement's, not the time travel's */
-        const char *why = json_string_value(json_object_get(doc, "error_message"));
-        const char *type = json_string_value(json_object_get(doc, "error_type"));
-        if (why && type && strcmp(type, "parser") == 0)
-            rc = lh_err_set(err, LH_EINVAL, "sql_error", "Parser Error: %s", why);
-        else
-            rc = lh_err_set(err, LH_EINVAL, "invalid_parameter", "as_of and as_of_version need a single SELECT");
-        json_decref(doc);
-        return rc;
-    }
-    if (rc) return rc;
-    json_t *names = json_object();
-    collect_tables(json_object_get(doc, "statements"), names);
-    json_decref(doc);
-    const char *name;
+    if (!complete)
+        return lh_err_set(err, LH_EINVAL, "invalid_parameter", "as_of and as_of_version need a single SELECT "
+                          "that names its datasets (not EXPLAIN, PRAGMA, query() or query_table())");
+    int rc = 0;
+    size_t i;
     json_t *v;
-    json_object_foreach(names, name, v) {
+    json_array_foreach(names, i, v) {
+        const char *name = json_string_value(v);
         lh_dataset *now = lh_catalog_get_any(r->q->cat, name);
         if (!now) continue;  /* a CTE, lakehouse_journal, or an unknown name DuckDB will report */
         lh_dataset_unref(now);
@@ -234,12 +200,30 @@ static int time_travel(lh_query_run *r, lh_err *err)
             rc = lh_err_set(err, LH_ENOTFOUND, "version_not_found", "dataset \"%s\" was deleted at version %lld",
                             name, (long long)ds->version);
         lh_buf view = LH_BUF_INIT;
+        if (!rc) rc = lh_query_ensure_dataset(r->q, ds, &r->pins, err);
         if (!rc) rc = lh_query_view_sql(r->q, ds, 1, &view, err);
         if (!rc) rc = lh_engine_exec(r->conn, view.data, err);
         lh_buf_free(&view);
         lh_dataset_unref(ds);
         if (rc) break;
     }
+    return rc;
+}
+
+/* Before anything is bound: learn which datasets the statement names, and
+ * make their files readable — the current ones (lh_query_ensure_files) or,
+ * for time travel, the old version's (time_travel). */
+static int prepare_datasets(lh_query_run *r, lh_err *err)
+{
+    int travel = r->req.as_of_us || r->req.as_of_version;
+    /* every bucket local: the views read the buckets' own files, nothing to
+     * fetch, so the parse (about 1 ms) is skipped */
+    if (!travel && !lh_registry_cache_dir(lh_catalog_registry(r->q->cat))) return 0;
+    json_t *names = NULL;
+    int complete = 0;
+    int rc = lh_engine_sql_relations(r->conn, r->req.sql, &names, &complete, err);
+    if (!rc && travel) rc = time_travel(r, names, complete, err);
+    else if (!rc) rc = lh_query_ensure_files(r->q, complete ? names : NULL, &r->pins, err);
     json_decref(names);
     return rc;
 }
@@ -254,9 +238,8 @@ int lh_query_start(lh_query_service *q, const lh_query_req *req, lh_query_run **
     r->t0 = lh_mono_us();
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->cv, NULL);
-    lh_query_ensure_files(q);
     int rc = lh_engine_connect(q->engine, &r->conn, err);
-    if (!rc && (req->as_of_us || req->as_of_version)) rc = time_travel(r, err);
+    if (!rc) rc = prepare_datasets(r, err);
     if (!rc) rc = lh_engine_prepare_all(r->conn, req->sql, &r->stmts, err);
     if (!rc && r->stmts.n != 1)
         rc = lh_err_set(err, LH_EINVAL, "one_statement", r->stmts.n == 0 ? "no SQL statement was given"

@@ -4,6 +4,14 @@
  * start, then kept current by a catalog listener. A view names its files
  * explicitly (never a glob), so an orphan file in a dataset's folder can
  * never appear in a query.
+ *
+ * Making a view reads its files' footers, so for a dataset in an S3 bucket
+ * its files must be in the read cache. If they cannot be fetched at start
+ * (the bucket is down and the cache empty), the server still starts (one
+ * bad tenant bucket must not stop it, ADR-017): the view is deferred and
+ * made when a query first names the dataset, and after the first such
+ * failure the other datasets of that bucket are deferred without trying,
+ * so a dead endpoint costs start-up one retry budget, not one per file.
  */
 #include "query/query_impl.h"
 #include "core/id.h"
@@ -51,19 +59,23 @@ static int journal_view(lh_query_service *q, const char *abs_root, lh_err *err)
 static int apply_view(lh_query_service *q, lh_dataset *ds, lh_err *err)
 {
     lh_buf sql = LH_BUF_INIT;
+    lh_query_pins pins = {0};
     int rc;
     if (ds->deleted) {
         lh_buf_puts(&sql, "DROP VIEW IF EXISTS ");
         lh_sql_quote_ident(&sql, ds->name);
         rc = 0;
     } else {
-        rc = lh_query_view_sql(q, ds, 0, &sql, err);
+        /* CREATE VIEW reads the files' footers: hold them until it has */
+        rc = lh_query_ensure_dataset(q, ds, &pins, err);
+        if (!rc) rc = lh_query_view_sql(q, ds, 0, &sql, err);
     }
     if (!rc) {
         pthread_mutex_lock(&q->ddl_mu);
         rc = lh_engine_exec(q->ddl, sql.data, err);
         pthread_mutex_unlock(&q->ddl_mu);
     }
+    lh_query_pins_release(q, &pins);
     lh_buf_free(&sql);
     return rc;
 }
@@ -72,8 +84,27 @@ static void on_commit(void *ctx, lh_dataset *ds)
 {
     lh_query_service *q = ctx;
     lh_err e;
+    pthread_mutex_lock(&q->view_mu);
     if (apply_view(q, ds, &e))
         lh_error("query: view for %s v%lld not updated: %s", ds->name, (long long)ds->version, e.msg);
+    else
+        json_object_del(q->deferred, ds->name);
+    pthread_mutex_unlock(&q->view_mu);
+}
+
+/* The view of a dataset deferred at start, made now (its current version). */
+static int make_deferred_view(lh_query_service *q, const char *name, lh_err *err)
+{
+    int rc = 0;
+    pthread_mutex_lock(&q->view_mu);
+    if (json_object_get(q->deferred, name)) {
+        lh_dataset *ds = lh_catalog_get_any(q->cat, name);
+        rc = ds ? apply_view(q, ds, err) : 0;
+        if (!rc) json_object_del(q->deferred, name);
+        lh_dataset_unref(ds);
+    }
+    pthread_mutex_unlock(&q->view_mu);
+    return rc;
 }
 
 int lh_query_open(const lh_query_opts *opts, lh_query_service **out, lh_err *err)
@@ -82,6 +113,8 @@ int lh_query_open(const lh_query_opts *opts, lh_query_service **out, lh_err *err
     lh_query_service *q = lh_xcalloc(1, sizeof *q);
     q->cat = opts->cat;
     pthread_mutex_init(&q->ddl_mu, NULL);
+    pthread_mutex_init(&q->view_mu, NULL);
+    q->deferred = json_object();
     /* The query engine gets directories of its own inside the scratch
      * area: DuckDB makes its spill directory readable to SQL, and the
      * export directory must be; neither may be the scratch directory
@@ -113,10 +146,26 @@ int lh_query_open(const lh_query_opts *opts, lh_query_service **out, lh_err *err
     size_t n = 0;
     if (!rc) {
         n = lh_catalog_list(q->cat, &all);
+        json_t *down = json_object();  /* buckets whose files could not be fetched */
         for (size_t i = 0; i < n && !rc; i++) {
+            const char *bucket = lh_dataset_bucket(all[i]);
+            lh_query_pins pins = {0};
+            lh_err fe;
+            if (json_object_get(down, bucket)) {
+                json_object_set_new(q->deferred, all[i]->name, json_true());
+                continue;
+            }
+            if (lh_query_ensure_dataset(q, all[i], &pins, &fe)) {
+                lh_warn("query: %s; its view is made when a query first names it", fe.msg);
+                json_object_set_new(down, bucket, json_true());
+                json_object_set_new(q->deferred, all[i]->name, json_true());
+                continue;
+            }
             rc = apply_view(q, all[i], err);
+            lh_query_pins_release(q, &pins);
             if (rc) lh_err_prefix(err, "defining the view of dataset %s", all[i]->name);
         }
+        json_decref(down);
         lh_dataset_list_free(all, n);
     }
     if (!rc) {
@@ -152,28 +201,84 @@ int lh_query_open(const lh_query_opts *opts, lh_query_service **out, lh_err *err
     return 0;
 }
 
-void lh_query_ensure_files(lh_query_service *q)
+int lh_query_ensure_dataset(lh_query_service *q, const lh_dataset *ds, lh_query_pins *pins, lh_err *err)
 {
-    /* Views name cached copies of S3 files; the cache may have evicted
-     * some since the view was made. Fetching them back here (a stat per
-     * file when they are present) keeps every view readable. */
     lh_registry *reg = lh_catalog_registry(q->cat);
-    if (!lh_registry_cache_dir(reg)) return;
-    lh_dataset **all = NULL;
-    size_t n = lh_catalog_list(q->cat, &all);
-    for (size_t i = 0; i < n; i++) {
-        if (all[i]->deleted) continue;
-        lh_objstore *s = lh_registry_bucket(reg, lh_dataset_bucket(all[i]), NULL);
-        if (!s || lh_objstore_local_root(s)) continue;
-        for (size_t k = 0; k < lh_dataset_n_files(all[i]); k++) {
-            lh_buf path = LH_BUF_INIT;
-            lh_err e;
-            if (lh_catalog_file_path(q->cat, all[i], k, &path, &e))
-                lh_warn("query: file %zu of dataset %s is not available locally: %s", k, all[i]->name, e.msg);
-            lh_buf_free(&path);
+    if (ds->deleted || !lh_registry_cache_dir(reg)) return 0;
+    const char *bucket = lh_dataset_bucket(ds);
+    lh_objstore *s = lh_registry_bucket(reg, bucket, NULL);
+    if (!s || lh_objstore_local_root(s)) return 0;
+    for (size_t k = 0; k < lh_dataset_n_files(ds); k++) {
+        const char *key = lh_dataset_file_key(ds, k);
+        lh_buf path = LH_BUF_INIT;
+        int rc = key ? lh_registry_local_path_pinned(reg, bucket, key, &path, err)
+                     : lh_err_set(err, LH_EINTERNAL, "manifest_corrupt", "file %zu has no key", k);
+        lh_buf_free(&path);
+        if (rc) {
+            lh_err_prefix(err, "dataset \"%s\" cannot be read", ds->name);
+            return rc;
         }
+        if (pins->n == pins->cap) {
+            pins->cap = pins->cap ? pins->cap * 2 : 16;
+            pins->bucket = lh_xrealloc(pins->bucket, pins->cap * sizeof *pins->bucket);
+            pins->key = lh_xrealloc(pins->key, pins->cap * sizeof *pins->key);
+        }
+        pins->bucket[pins->n] = lh_xstrdup(bucket);
+        pins->key[pins->n++] = lh_xstrdup(key);
     }
-    lh_dataset_list_free(all, n);
+    return 0;
+}
+
+int lh_query_ensure_files(lh_query_service *q, json_t *names, lh_query_pins *pins, lh_err *err)
+{
+    /* Views name cached copies of S3 files, and the cache may have evicted
+     * some since a view was made. Only the datasets the statement names are
+     * made present (engine/refs.c finds them with the parser, before
+     * anything is bound), so the cost of a query does not grow with the
+     * number of datasets and a query never pulls in another dataset's
+     * evicted files; names == NULL (a statement the parser cannot see
+     * into: EXPLAIN, PRAGMA) checks every dataset. The files are pinned
+     * until the run ends, so a concurrent query's fetch cannot evict them
+     * between this check and the scan. Pinning every live dataset's files
+     * for good instead was rejected: the datasets could then outgrow
+     * storage.cache_max_bytes, the one bound the cache promises; pins
+     * exceed it only by what the queries in flight read. */
+    if (!lh_registry_cache_dir(lh_catalog_registry(q->cat))) return 0;
+    int rc = 0;
+    if (!names) {
+        lh_dataset **all = NULL;
+        size_t n = lh_catalog_list(q->cat, &all);
+        for (size_t i = 0; i < n && !rc; i++) {
+            rc = lh_query_ensure_dataset(q, all[i], pins, err);
+            if (!rc) rc = make_deferred_view(q, all[i]->name, err);
+        }
+        lh_dataset_list_free(all, n);
+        return rc;
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(names, i, v) {
+        lh_dataset *ds = lh_catalog_get_any(q->cat, json_string_value(v));
+        if (!ds) continue;  /* a CTE, lakehouse_journal, or a name DuckDB will report */
+        rc = lh_query_ensure_dataset(q, ds, pins, err);
+        if (!rc) rc = make_deferred_view(q, ds->name, err);
+        lh_dataset_unref(ds);
+        if (rc) break;
+    }
+    return rc;
+}
+
+void lh_query_pins_release(lh_query_service *q, lh_query_pins *pins)
+{
+    lh_registry *reg = lh_catalog_registry(q->cat);
+    for (size_t i = 0; i < pins->n; i++) {
+        lh_registry_local_unpin(reg, pins->bucket[i], pins->key[i]);
+        free(pins->bucket[i]);
+        free(pins->key[i]);
+    }
+    free(pins->bucket);
+    free(pins->key);
+    memset(pins, 0, sizeof *pins);
 }
 
 void lh_query_free(lh_query_service *q)
@@ -187,6 +292,8 @@ void lh_query_free(lh_query_service *q)
     free(q->exports);
     free(q->spill);
     free(q->own);
+    json_decref(q->deferred);
+    pthread_mutex_destroy(&q->view_mu);
     pthread_mutex_destroy(&q->ddl_mu);
     free(q);
 }

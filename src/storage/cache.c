@@ -6,6 +6,13 @@
  * into DIR/.tmp/ and are renamed into place, so a reader never sees a
  * partial file; two threads missing the same object both fetch it and the
  * second rename wins (same bytes).
+ *
+ * Pins. A path is handed out before the reader opens the file (a query
+ * view is bound, then scanned), and a fetch for another reader may evict
+ * it in between. lh_cache_pin_path hands out a path whose file stays until
+ * lh_cache_unpin: eviction passes over pinned files, so while pins are
+ * held the cache may exceed max_bytes — by at most what the readers in
+ * flight need — and is brought back under the bound as they unpin.
  */
 #define _XOPEN_SOURCE 700
 #include "storage/cache.h"
@@ -30,6 +37,7 @@ typedef struct entry {
     char     etag[LH_ETAG_MAX];
     uint64_t last_use;   /* logical clock */
     int      validated;  /* checked against the object's ETag in this run */
+    int      pins;       /* readers that must find the file later: never evicted while > 0 */
 } entry;
 
 struct lh_cache {
@@ -126,13 +134,15 @@ static entry *upsert(lh_cache *c, const char *rel, uint64_t size, const char *et
     return e;
 }
 
-/* Evict least recently used files until under the bound, sparing `keep`. */
+/* Evict least recently used files until under the bound, sparing `keep`
+ * and pinned files. */
 static void evict(lh_cache *c, const char *keep)
 {
     while (c->bytes > c->max_bytes && c->n > 0) {
         entry *lru = NULL;
         for (size_t i = 0; i < c->n; i++)
-            if ((!keep || strcmp(c->e[i].rel, keep)) && (!lru || c->e[i].last_use < lru->last_use)) lru = &c->e[i];
+            if (!c->e[i].pins && (!keep || strcmp(c->e[i].rel, keep)) && (!lru || c->e[i].last_use < lru->last_use))
+                lru = &c->e[i];
         if (!lru) break;
         remove_files(c, lru->rel);
         c->st.evictions++;
@@ -223,8 +233,9 @@ static void tmp_path(const lh_cache *c, lh_buf *out)
     mkdirs_for(out->data);
 }
 
-/* Move a finished temp file into place and index it. */
-static int install(lh_cache *c, const char *rel, const char *tmp, uint64_t size, const char *etag, lh_err *err)
+/* Move a finished temp file into place and index it (pinned if pin). */
+static int install(lh_cache *c, const char *rel, const char *tmp, uint64_t size, const char *etag, int pin,
+                   lh_err *err)
 {
     lh_buf dst = LH_BUF_INIT;
     path_of(c, rel, &dst);
@@ -237,6 +248,7 @@ static int install(lh_cache *c, const char *rel, const char *tmp, uint64_t size,
         write_etag(c, rel, etag);
         entry *e = upsert(c, rel, size, etag);
         e->validated = 1;
+        if (pin) e->pins++;
         evict(c, rel);
     }
     pthread_mutex_unlock(&c->mu);
@@ -244,8 +256,8 @@ static int install(lh_cache *c, const char *rel, const char *tmp, uint64_t size,
     return rc;
 }
 
-int lh_cache_path(lh_cache *c, const char *bucket, const char *key, const lh_cache_source *src,
-                  lh_buf *out, lh_err *err)
+static int cache_path(lh_cache *c, const char *bucket, const char *key, const lh_cache_source *src, int pin,
+                      lh_buf *out, lh_err *err)
 {
     lh_buf rel = LH_BUF_INIT;
     lh_buf_printf(&rel, "%s/%s", bucket, key);
@@ -287,21 +299,30 @@ int lh_cache_path(lh_cache *c, const char *bucket, const char *key, const lh_cac
     lh_buf p = LH_BUF_INIT;
     path_of(c, rel.data, &p);
     struct stat st;
-    if (e && stat(p.data, &st) == 0) {
+    int hit = 0;
+    if (e) {
+        /* present and indexed, checked under the lock so that the pin
+         * lands before any eviction can remove the file */
         pthread_mutex_lock(&c->mu);
-        c->st.hits++;
+        e = find(c, rel.data);
+        if (e && stat(p.data, &st) == 0) {
+            hit = 1;
+            c->st.hits++;
+            if (pin) e->pins++;
+        }
         pthread_mutex_unlock(&c->mu);
-    } else {
+    }
+    if (!hit) {
         pthread_mutex_lock(&c->mu);
         c->st.misses++;
-        if ((e = find(c, rel.data))) drop(c, e);  /* file vanished under us */
+        if ((e = find(c, rel.data)) && !e->pins) drop(c, e);  /* file vanished under us */
         pthread_mutex_unlock(&c->mu);
         lh_buf tmp = LH_BUF_INIT;
         tmp_path(c, &tmp);
         lh_obj_info info;
         rc = src->fetch(src->ctx, tmp.data, &info, err);
         if (rc) unlink(tmp.data);
-        else rc = install(c, rel.data, tmp.data, info.size, info.etag, err);
+        else rc = install(c, rel.data, tmp.data, info.size, info.etag, pin, err);
         lh_buf_free(&tmp);
     }
     if (!rc) {
@@ -342,7 +363,7 @@ int lh_cache_offer(lh_cache *c, const char *bucket, const char *key, const char 
     lh_buf rel = LH_BUF_INIT;
     lh_buf_printf(&rel, "%s/%s", bucket, key);
     if (rc) unlink(tmp.data);
-    else rc = install(c, rel.data, tmp.data, size, etag, err);
+    else rc = install(c, rel.data, tmp.data, size, etag, 0, err);
     if (!rc) {
         pthread_mutex_lock(&c->mu);
         c->st.fills++;
@@ -353,10 +374,35 @@ int lh_cache_offer(lh_cache *c, const char *bucket, const char *key, const char 
     return rc;
 }
 
+int lh_cache_path(lh_cache *c, const char *bucket, const char *key, const lh_cache_source *src,
+                  lh_buf *out, lh_err *err)
+{
+    return cache_path(c, bucket, key, src, 0, out, err);
+}
+
+int lh_cache_pin_path(lh_cache *c, const char *bucket, const char *key, const lh_cache_source *src,
+                      lh_buf *out, lh_err *err)
+{
+    return cache_path(c, bucket, key, src, 1, out, err);
+}
+
+void lh_cache_unpin(lh_cache *c, const char *bucket, const char *key)
+{
+    lh_buf rel = LH_BUF_INIT;
+    lh_buf_printf(&rel, "%s/%s", bucket, key);
+    pthread_mutex_lock(&c->mu);
+    entry *e = find(c, rel.data);
+    if (e && e->pins > 0 && --e->pins == 0) evict(c, NULL);
+    pthread_mutex_unlock(&c->mu);
+    lh_buf_free(&rel);
+}
+
 void lh_cache_stats_get(lh_cache *c, lh_cache_stats *out)
 {
     pthread_mutex_lock(&c->mu);
     *out = c->st;
+    out->pinned = 0;
+    for (size_t i = 0; i < c->n; i++) out->pinned += c->e[i].pins > 0;
     out->files = c->n;
     out->bytes = c->bytes;
     out->max_bytes = c->max_bytes;

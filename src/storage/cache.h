@@ -11,9 +11,10 @@
  * cached copy is used (it was right when fetched) and the miss is counted.
  *
  * The total size is bounded: past max_bytes the least recently used files
- * are removed (never the one being returned). A path handed out may
- * therefore be evicted later; callers that keep paths (the query views)
- * call lh_cache_path again before use, which refetches if needed.
+ * are removed (never the one being returned, never a pinned one). A path
+ * handed out by lh_cache_path may therefore be evicted later; callers that
+ * keep paths (the query views) call lh_cache_pin_path before use, which
+ * refetches if needed and keeps the file until lh_cache_unpin.
  *
  * The cache knows nothing of buckets beyond their names: the caller
  * supplies how to HEAD and fetch (the registry passes its rescue-aware
@@ -33,6 +34,7 @@ typedef struct lh_cache lh_cache;
 typedef struct lh_cache_stats {
     uint64_t hits, misses, fills, evictions, validations, refetched_stale;
     uint64_t files, bytes, max_bytes;
+    uint64_t pinned;   /* files held by readers now (exempt from eviction) */
 } lh_cache_stats;
 
 /* How the cache reaches the object: head fills info; fetch writes the
@@ -51,6 +53,14 @@ const char *lh_cache_dir(const lh_cache *c);   /* absolute */
 /* The local path of bucket/key in `out`, fetching it if missing or stale. */
 int  lh_cache_path(lh_cache *c, const char *bucket, const char *key, const lh_cache_source *src,
                    lh_buf *out, lh_err *err);
+/* As lh_cache_path, and the file is pinned: it is not evicted until a
+ * matching lh_cache_unpin (pins count; the bound may be exceeded while
+ * pins are held). A failed call pins nothing. */
+int  lh_cache_pin_path(lh_cache *c, const char *bucket, const char *key, const lh_cache_source *src,
+                       lh_buf *out, lh_err *err);
+/* Release one pin of bucket/key, evicting down to the bound if it was the
+ * last. Unknown keys are ignored. */
+void lh_cache_unpin(lh_cache *c, const char *bucket, const char *key);
 /* Write-through: copy the local file `path` (just stored as bucket/key
  * with `etag`) into the cache. Best effort; 0 or a negative status. */
 int  lh_cache_offer(lh_cache *c, const char *bucket, const char *key, const char *path, const char *etag,

@@ -323,7 +323,8 @@ static int cs_fetch(void *ctx, const char *path, lh_obj_info *info, lh_err *err)
     return rc;
 }
 
-int lh_registry_local_path(lh_registry *reg, const char *bucket_name, const char *key, lh_buf *out, lh_err *err)
+static int local_path(lh_registry *reg, const char *bucket_name, const char *key, int pin, lh_buf *out,
+                      lh_err *err)
 {
     bucket *b = find(reg, bucket_name, err);
     if (!b) return LH_ENOTFOUND;
@@ -340,7 +341,25 @@ int lh_registry_local_path(lh_registry *reg, const char *bucket_name, const char
                           bucket_name);
     cache_src cs = {reg, bucket_name, key};
     lh_cache_source src = {cs_head, cs_fetch, &cs};
-    return lh_cache_path(reg->cache, bucket_name, key, &src, out, err);
+    return pin ? lh_cache_pin_path(reg->cache, bucket_name, key, &src, out, err)
+               : lh_cache_path(reg->cache, bucket_name, key, &src, out, err);
+}
+
+int lh_registry_local_path(lh_registry *reg, const char *bucket_name, const char *key, lh_buf *out, lh_err *err)
+{
+    return local_path(reg, bucket_name, key, 0, out, err);
+}
+
+int lh_registry_local_path_pinned(lh_registry *reg, const char *bucket_name, const char *key, lh_buf *out,
+                                  lh_err *err)
+{
+    return local_path(reg, bucket_name, key, 1, out, err);
+}
+
+void lh_registry_local_unpin(lh_registry *reg, const char *bucket_name, const char *key)
+{
+    bucket *b = find(reg, bucket_name, NULL);
+    if (b && reg->cache && !lh_objstore_local_root(b->raw)) lh_cache_unpin(reg->cache, bucket_name, key);
 }
 
 void lh_registry_cache_offer(lh_registry *reg, const char *bucket_name, const char *key, const char *path,

@@ -71,6 +71,12 @@ lh_error_journal *lh_registry_errors(lh_registry *reg);
  * bucket; for any other backend a copy in the read cache, fetched now
  * (through the rescue-aware reads above) if missing or stale. */
 int  lh_registry_local_path(lh_registry *reg, const char *bucket, const char *key, lh_buf *out, lh_err *err);
+/* The same, and a cached copy stays until lh_registry_local_unpin (for a
+ * reader that opens the file later, e.g. a query's scan; see cache.h).
+ * Local buckets pin nothing; unpinning them is a no-op. */
+int  lh_registry_local_path_pinned(lh_registry *reg, const char *bucket, const char *key, lh_buf *out,
+                                   lh_err *err);
+void lh_registry_local_unpin(lh_registry *reg, const char *bucket, const char *key);
 /* Write-through after a put of the local file `path` as bucket/key:
  * a no-op for local buckets; never fails the caller (logged). */
 void lh_registry_cache_offer(lh_registry *reg, const char *bucket, const char *key, const char *path,

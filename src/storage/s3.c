@@ -98,7 +98,7 @@ static int s3_del(lh_objstore *st, const char *key, lh_err *err)
 
 static int s3_probe(lh_objstore *st, lh_err *err)
 {
-    lh_s3_call c = {.op = "probe", .method = "HEAD"};
+    lh_s3_call c = {.op = "probe", .method = "HEAD", .quick = 1};
     int rc = lh_s3_perform(S3(st), &c, err);
     lh_s3_call_free(&c);
     return rc;
@@ -433,8 +433,12 @@ int lh_objstore_s3_new(const lh_s3_opts *o, lh_objstore **out, lh_err *err)
     atomic_init(&s->create_method, s->forced_lock ? LH_S3_CM_LOCK : LH_S3_CM_UNKNOWN);
     pthread_mutex_init(&s->pool_mu, NULL);
     if (!s->forced_lock) {
+        /* Quick calls: one attempt each within LH_S3_PROBE_TIMEOUT_MS, so
+         * a dead endpoint costs start-up seconds, not the retry budget.
+         * If the server does not answer, the check runs again, with the
+         * normal retries, before the first create-only put. */
         lh_err e;
-        int m = lh_s3_create_method(s, &e);
+        int m = lh_s3_create_method(s, 1, &e);
         if (m < 0)
             lh_warn("bucket %s: could not check conditional create at start (%s); will check on first commit",
                     s->base.name, e.msg);

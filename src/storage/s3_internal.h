@@ -55,6 +55,11 @@ void lh_s3_build_url(const char *endpoint, const char *bucket, int virtual_host,
 
 enum { LH_S3_CM_UNKNOWN = 0, LH_S3_CM_INM = 1, LH_S3_CM_LOCK = 2 };
 
+/* Probes (bucket health, the conditional-create check at open) get one
+ * attempt within this time (or timeout_ms, if shorter): a dead endpoint
+ * must not hold up start-up or GET /health for a whole retry budget. */
+#define LH_S3_PROBE_TIMEOUT_MS 2000
+
 typedef struct lh_s3_store {
     lh_objstore base;
     char   *endpoint;     /* scheme://host[:port], no trailing '/' */
@@ -86,6 +91,7 @@ typedef struct lh_s3_call {
     size_t      n_hdrs;
     const void *body;
     size_t      body_len;
+    int         quick;       /* a probe: one attempt, at most LH_S3_PROBE_TIMEOUT_MS */
     /* response */
     long     status;
     lh_buf   resp;
@@ -105,8 +111,9 @@ int  lh_s3_perform(lh_s3_store *s, lh_s3_call *c, lh_err *err);
 void lh_s3_call_free(lh_s3_call *c);
 
 int  lh_s3_head(lh_objstore *st, const char *key, lh_obj_info *info, lh_err *err);
-/* LH_S3_CM_INM or LH_S3_CM_LOCK once known (probing the server), or a negative status. */
-int  lh_s3_create_method(lh_s3_store *s, lh_err *err);
+/* LH_S3_CM_INM or LH_S3_CM_LOCK once known (probing the server), or a
+ * negative status. quick: probe with quick calls (see lh_s3_call). */
+int  lh_s3_create_method(lh_s3_store *s, int quick, lh_err *err);
 int  lh_s3_writer_open(lh_objstore *st, const char *key, int flags, lh_obj_writer **out, lh_err *err);
 
 #endif

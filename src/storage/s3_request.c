@@ -233,11 +233,14 @@ static CURLcode attempt(lh_s3_store *s, lh_s3_call *c, char *curl_msg, size_t ms
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)s->timeout_ms);
+    int64_t tmo = s->timeout_ms;
+    if (c->quick && tmo > LH_S3_PROBE_TIMEOUT_MS) tmo = LH_S3_PROBE_TIMEOUT_MS;
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)tmo);
     /* a stalled transfer (under 1 byte/s for the window) is a timeout; a
      * slow but moving one is not, so big parts never hit a fixed cap */
     curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)((s->timeout_ms + 999) / 1000));
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)((tmo + 999) / 1000));
+    if (c->quick) curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)tmo);  /* probes are tiny */
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
@@ -313,8 +316,9 @@ static int outcome(lh_s3_store *s, lh_s3_call *c, CURLcode cc, const char *curl_
     if (cc != CURLE_OK) {
         int timeout = cc == CURLE_OPERATION_TIMEDOUT;
         return lh_err_set(err, timeout ? LH_ETIMEOUT : LH_EUNAVAIL, timeout ? "s3_timeout" : "bucket_unavailable",
-                          "bucket \"%s\" is unavailable: %s of \"%s\" at %s failed after %d attempt%s: %s",
-                          s->base.name, c->op, key, s->endpoint, attempts, attempts == 1 ? "" : "s", curl_msg);
+                          "bucket \"%s\" is unavailable: %s of %s%s%s at %s failed after %d attempt%s: %s",
+                          s->base.name, c->op, c->key ? "\"" : "the bucket", key, c->key ? "\"" : "",
+                          s->endpoint, attempts, attempts == 1 ? "" : "s", curl_msg);
     }
     if (c->status >= 200 && c->status < 300) return 0;
     lh_s3_error_doc d;
@@ -377,7 +381,7 @@ int lh_s3_perform(lh_s3_store *s, lh_s3_call *c, lh_err *err)
         if (cc == CURLE_BAD_FUNCTION_ARGUMENT)
             return lh_err_set(err, LH_EINTERNAL, "s3_request_invalid", "bucket \"%s\": %s", s->base.name, curl_msg);
         int again = cc != CURLE_OK ? retriable_curl(cc) : retriable_status(c->status);
-        if (!again || attempts > s->max_retries) break;
+        if (!again || c->quick || attempts > s->max_retries) break;
         int64_t left = s->budget_ms - (lh_mono_us() - t0) / 1000;
         if (left <= 0) break;
         lh_debug("bucket %s: %s of %s: retrying (attempt %d, %s)", s->base.name, c->op, c->key ? c->key : "",

@@ -21,10 +21,10 @@ static lh_s3_store *S3(lh_objstore *s) { return (lh_s3_store *)s; }
 
 /* ---- single put, create-only ---- */
 
-static int put_single(lh_s3_store *s, const char *key, const void *data, size_t n, int create_only,
-                      lh_obj_info *info, lh_err *err)
+static int put_single_q(lh_s3_store *s, const char *key, const void *data, size_t n, int create_only,
+                        int quick, lh_obj_info *info, lh_err *err)
 {
-    lh_s3_call c = {.op = "put", .method = "PUT", .key = key, .body = data, .body_len = n};
+    lh_s3_call c = {.op = "put", .method = "PUT", .key = key, .body = data, .body_len = n, .quick = quick};
     if (create_only) lh_s3_call_add_header(&c, "if-none-match", "*");
     int rc = lh_s3_perform(s, &c, err);
     if (!rc && info) {
@@ -36,20 +36,26 @@ static int put_single(lh_s3_store *s, const char *key, const void *data, size_t 
     return rc;
 }
 
+static int put_single(lh_s3_store *s, const char *key, const void *data, size_t n, int create_only,
+                      lh_obj_info *info, lh_err *err)
+{
+    return put_single_q(s, key, data, n, create_only, 0, info, err);
+}
+
 /* Does the server honour If-None-Match: * ? Decided once per store. */
-int lh_s3_create_method(lh_s3_store *s, lh_err *err)
+int lh_s3_create_method(lh_s3_store *s, int quick, lh_err *err)
 {
     int m = atomic_load(&s->create_method);
     if (m != LH_S3_CM_UNKNOWN) return m;
     char hex[33], key[80];
     lh_hex_id(hex, 8);
     snprintf(key, sizeof key, LH_S3_PRIVATE_PREFIX "probe/create-%s", hex);
-    int rc = put_single(s, key, "1", 1, 1, NULL, err);
+    int rc = put_single_q(s, key, "1", 1, 1, quick, NULL, err);
     if (rc) return rc;  /* unreachable: decide later */
     lh_err e2;
-    int rc2 = put_single(s, key, "2", 1, 1, NULL, &e2);
+    int rc2 = put_single_q(s, key, "2", 1, 1, quick, NULL, &e2);
     lh_err e3;
-    lh_s3_call d = {.op = "delete", .method = "DELETE", .key = key};
+    lh_s3_call d = {.op = "delete", .method = "DELETE", .key = key, .quick = quick};
     if (lh_s3_perform(s, &d, &e3)) lh_warn("bucket %s: could not remove probe object %s: %s", s->base.name, key, e3.msg);
     lh_s3_call_free(&d);
     if (rc2 == LH_EEXIST) {
@@ -106,7 +112,7 @@ out:
 static int put_create_only(lh_s3_store *s, const char *key, const void *data, size_t n, lh_obj_info *info,
                            lh_err *err)
 {
-    int m = lh_s3_create_method(s, err);
+    int m = lh_s3_create_method(s, 0, err);
     if (m < 0) return m;
     if (m == LH_S3_CM_INM) return put_single(s, key, data, n, 1, info, err);
     return put_with_lock(s, key, data, n, info, err);

@@ -61,14 +61,17 @@ class S3(unittest.TestCase):
         subprocess.run([RGW, "stop", cls.rgw["RGW_DIR"]], timeout=60)
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
-    def config(self, primary_bucket="lake-primary", extra=""):
+    def cache_dir(self, primary_bucket):
+        return f"{self.tmp}/cache-{primary_bucket}-{os.getpid()}"
+
+    def config(self, primary_bucket="lake-primary", extra="", storage_extra="", tenant_endpoint=None):
         ep = self.rgw["S3_ENDPOINT"]
         return (f'[storage]\nsecrets_file = "{self.secrets}"\nrescue_bucket = "rescue"\n'
-                f'cache_dir = "{self.tmp}/cache-{primary_bucket}-{os.getpid()}"\n'
+                f'cache_dir = "{self.cache_dir(primary_bucket)}"\n{storage_extra}'
                 f'[buckets.primary]\nbackend = "s3"\nendpoint = "{ep}"\nbucket = "{primary_bucket}"\n'
                 f'addressing = "path"\nsecret_ref = "ci"\nmax_retries = 2\nretry_budget_ms = 1500\ntimeout_ms = 2000\n'
                 f'[buckets.rescue]\nroot = "{self.tmp}/rescue"\n'
-                f'[buckets.tenant]\nbackend = "s3"\nendpoint = "{ep}"\nbucket = "lake-tenant"\n'
+                f'[buckets.tenant]\nbackend = "s3"\nendpoint = "{tenant_endpoint or ep}"\nbucket = "lake-tenant"\n'
                 f'addressing = "path"\nsecret_ref = "ci"\n' + extra)
 
     def server(self, **kw):
@@ -76,6 +79,10 @@ class S3(unittest.TestCase):
         srv.start()
         self.addCleanup(srv.cleanup)
         return srv
+
+    def ingest(self, srv, dataset, body=PEOPLE.encode(), query=""):
+        r = srv.request("POST", f"/ingest/file?dataset={dataset}&format=csv{query}", body=body)
+        self.assertEqual(r.status, 201, r)
 
     def sql(self, srv, q):
         r = srv.request("POST", "/query/sql", body={"sql": q})
@@ -95,10 +102,8 @@ class S3(unittest.TestCase):
     def test_restart_with_empty_cache_rebuilds_catalog(self):
         lh.aws("s3api", "create-bucket", "--bucket", "lake-restart", check=False)
         srv = self.server(primary_bucket="lake-restart")
-        r = srv.request("POST", "/ingest/file?dataset=people&format=csv", body=PEOPLE.encode())
-        self.assertEqual(r.status, 201, r)
-        r = srv.request("POST", "/ingest/file?dataset=eu_people&format=csv&bucket=tenant", body=PEOPLE.encode())
-        self.assertEqual(r.status, 201, r)
+        self.ingest(srv, "people")
+        self.ingest(srv, "eu_people", query="&bucket=tenant")
         self.assertEqual(srv.get("/catalog/datasets/eu_people").json().get("bucket"), "tenant")
         self.assertEqual(self.sql(srv, "SELECT count(*) FROM people"), [[3]])
         self.assertEqual(self.sql(srv, "SELECT name FROM eu_people WHERE city = 'Denver'"), [["Bo"]])
@@ -118,6 +123,105 @@ class S3(unittest.TestCase):
         h = srv2.get("/storage/bucket-health").json()
         self.assertEqual(h["status"], "ok", h)
         self.assertTrue(all(b["reachable"] for b in h["buckets"]))
+
+    # ---- the read cache: a query fetches only what it names ----
+
+    def stats(self, srv):
+        """Cache stats once the last query's run is freed: it releases its
+        pins just after the response's last byte, so wait briefly for that."""
+        import time
+        deadline = time.time() + 10
+        st = srv.get("/storage/cache/stats").json()
+        while st["pinned"] and time.time() < deadline:
+            time.sleep(0.05)
+            st = srv.get("/storage/cache/stats").json()
+        return st
+
+    def test_query_fetches_only_the_datasets_it_names(self):
+        # A 1-byte cache holds nothing between queries: every file a query
+        # reads is a miss, so misses count exactly the files it fetched.
+        lh.aws("s3api", "create-bucket", "--bucket", "lake-sweep", check=False)
+        srv = self.server(primary_bucket="lake-sweep", storage_extra="cache_max_bytes = 1\n")
+        for name in ("alpha", "beta", "gamma"):
+            self.ingest(srv, name)
+        self.ingest(srv, "alpha", query="&mode=append")  # alpha: two files (versions 1 and 2)
+        st = self.stats(srv)
+        self.assertEqual(st["pinned"], 0)
+        self.assertLessEqual(st["files"], 1)  # everything else was evicted
+        m0 = st["misses"]
+        # naming beta fetches beta's one file — not alpha's two, not gamma's
+        self.assertEqual(self.sql(srv, "SELECT count(*) FROM beta"), [[3]])
+        st = self.stats(srv)
+        self.assertEqual(st["misses"] - m0, 1, st)
+        self.assertEqual(st["pinned"], 0)  # released when the query's run ended
+        self.assertEqual(st["files"], 0)   # ...and the bound holds again
+        # naming none fetches nothing
+        m0 = st["misses"]
+        self.assertEqual(self.sql(srv, "SELECT 42"), [[42]])
+        self.assertEqual(self.stats(srv)["misses"], m0)
+        # a join, a subquery and upper case: all named files are fetched and
+        # pinned together, so the second fetch cannot evict the first
+        q = ("SELECT count(*) FROM ALPHA a JOIN gamma g ON a.id = g.id "
+             "WHERE a.id IN (SELECT id FROM beta)")
+        self.assertEqual(self.sql(srv, q), [[6]])
+        self.assertEqual(self.stats(srv)["misses"] - m0, 4)
+        # time travel reads the old version's files, fetched on demand
+        m0 = self.stats(srv)["misses"]
+        r = srv.request("POST", "/query/sql", body={"sql": "SELECT count(*) FROM alpha", "as_of_version": 1})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["rows"], [[3]])
+        self.assertEqual(self.stats(srv)["misses"] - m0, 1)
+        # a statement the parser cannot see into still works (every dataset is checked)
+        r = srv.request("POST", "/query/sql", body={"sql": "EXPLAIN SELECT count(*) FROM gamma"})
+        self.assertEqual(r.status, 200, r)
+
+    def test_query_after_the_cache_was_emptied(self):
+        lh.aws("s3api", "create-bucket", "--bucket", "lake-emptied", check=False)
+        srv = self.server(primary_bucket="lake-emptied")
+        self.ingest(srv, "people")
+        self.ingest(srv, "people", body=b"id,name,city\n4,Dee,Austin\n", query="&mode=append")
+        self.assertEqual(self.sql(srv, "SELECT count(*) FROM people"), [[4]])
+        # the cache directory is emptied behind the server's back
+        cache = self.cache_dir("lake-emptied")
+        for entry in os.listdir(cache):
+            shutil.rmtree(os.path.join(cache, entry), ignore_errors=True)
+        m0 = self.stats(srv)["misses"]
+        self.assertEqual(self.sql(srv, "SELECT count(*) FROM people"), [[4]])
+        self.assertEqual(self.stats(srv)["misses"] - m0, 2)
+        for entry in os.listdir(cache):
+            shutil.rmtree(os.path.join(cache, entry), ignore_errors=True)
+        r = srv.request("POST", "/query/sql", body={"sql": "SELECT count(*) FROM people", "as_of_version": 1})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["rows"], [[3]])
+
+    def test_tenant_bucket_down_at_start(self):
+        # A dataset in a tenant bucket whose endpoint is dead when the server
+        # starts with an empty cache: the server starts, the other datasets
+        # answer, and the tenant's dataset gets a clear 503 when named.
+        lh.aws("s3api", "create-bucket", "--bucket", "lake-down", check=False)
+        srv = self.server(primary_bucket="lake-down")
+        self.ingest(srv, "people")
+        self.ingest(srv, "eu_down", query="&bucket=tenant")
+        srv.stop()
+        shutil.rmtree(self.cache_dir("lake-down"))
+        import socket
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        closed = sock.getsockname()[1]
+        sock.close()
+        srv2 = self.server(primary_bucket="lake-down", tenant_endpoint=f"http://127.0.0.1:{closed}")
+        self.assertIn("eu_down", srv2.read_log())  # the deferral was logged
+        self.assertEqual(self.sql(srv2, "SELECT count(*) FROM people"), [[3]])
+        r = srv2.request("POST", "/query/sql", body={"sql": "SELECT count(*) FROM eu_down"})
+        self.assertEqual(r.status, 503, r)
+        self.assertEqual(lh.error_code(r), "bucket_unavailable")
+        self.assertIn('dataset "eu_down" cannot be read', r.json()["error"]["message"])
+        self.assertIn('bucket "tenant" is unavailable', r.json()["error"]["message"])
+        self.assertEqual(srv2.get("/health").json()["status"], "degraded")
+        srv2.stop()
+        # the endpoint is back (a restart): the dataset reads again
+        srv3 = self.server(primary_bucket="lake-down")
+        self.assertEqual(self.sql(srv3, "SELECT count(*) FROM eu_down"), [[3]])
 
     # ---- cross-checks with awscli ----
 

@@ -1,5 +1,6 @@
 /* tests/unit/test_cache.c — the read cache: LRU bound, write-through, ETag
- * validation after a restart, and what happens when the source is down.
+ * validation after a restart, what happens when the source is down, and
+ * pins (a pinned file outlives the bound until it is unpinned).
  * The "bucket" is a small in-memory table, so every outcome is controlled.
  */
 #include "storage/cache.h"
@@ -150,6 +151,57 @@ static void test_write_through_and_restart_validation(void)
     unlink(src);
 }
 
+static void test_pins_hold_files_past_the_bound(void)
+{
+    lh_cache *c;
+    lh_err e;
+    CHECK_INT(lh_cache_open(dir, 150, &c, &e), 0);
+    char *ba = body('a', 100), *bb = body('b', 100);
+    fake a = {ba, "\"a\""}, b = {bb, "\"b\""};
+    lh_cache_source sa = {f_head, f_fetch, &a}, sb = {f_head, f_fetch, &b};
+    lh_buf pa = LH_BUF_INIT, pb = LH_BUF_INIT;
+    CHECK_INT(lh_cache_pin_path(c, "b", "datasets/a", &sa, &pa, &e), 0);  /* a miss: fetched and pinned */
+    CHECK_INT(lh_cache_pin_path(c, "b", "datasets/b", &sb, &pb, &e), 0);  /* over 150, yet a stays */
+    struct stat st;
+    CHECK(stat(pa.data, &st) == 0);
+    CHECK(stat(pb.data, &st) == 0);
+    lh_cache_stats s;
+    lh_cache_stats_get(c, &s);
+    CHECK_INT(s.files, 2);
+    CHECK_INT(s.bytes, 200);
+    CHECK_INT(s.pinned, 2);
+    CHECK_INT(s.evictions, 0);
+    /* a second pin of a (a hit) needs two unpins */
+    CHECK_INT(lh_cache_pin_path(c, "b", "datasets/a", &sa, &pa, &e), 0);
+    CHECK_INT(a.fetches, 1);
+    lh_cache_unpin(c, "b", "datasets/a");
+    lh_cache_stats_get(c, &s);
+    CHECK_INT(s.files, 2);
+    lh_cache_unpin(c, "b", "datasets/a");  /* last pin of a: back under the bound, a (LRU, unpinned) goes */
+    lh_cache_stats_get(c, &s);
+    CHECK_INT(s.files, 1);
+    CHECK_INT(s.pinned, 1);
+    CHECK_INT(s.evictions, 1);
+    CHECK(stat(pa.data, &st) != 0);
+    CHECK(stat(pb.data, &st) == 0);
+    lh_cache_unpin(c, "b", "datasets/b");
+    lh_cache_unpin(c, "b", "datasets/b");       /* extra unpins and unknown keys are ignored */
+    lh_cache_unpin(c, "b", "datasets/nothing");
+    lh_cache_stats_get(c, &s);
+    CHECK_INT(s.pinned, 0);
+    CHECK_INT(s.files, 1);
+    /* a failed fetch pins nothing */
+    fake gone = {NULL, NULL};
+    lh_cache_source sg = {f_head, f_fetch, &gone};
+    CHECK_INT(lh_cache_pin_path(c, "b", "datasets/gone", &sg, &pa, &e), LH_ENOTFOUND);
+    lh_cache_stats_get(c, &s);
+    CHECK_INT(s.pinned, 0);
+    lh_buf_free(&pa);
+    lh_buf_free(&pb);
+    lh_cache_free(c);
+    free(ba); free(bb);
+}
+
 int main(void)
 {
     snprintf(dir, sizeof dir, "/tmp/lh-test-cache-%d", (int)getpid());
@@ -158,6 +210,8 @@ int main(void)
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     if (system(cmd)) return 1;
     RUN(test_write_through_and_restart_validation);
+    if (system(cmd)) return 1;
+    RUN(test_pins_hold_files_past_the_bound);
     if (system(cmd)) return 1;
     return TEST_SUMMARY();
 }
