@@ -227,8 +227,9 @@ int lh__vgen_load(lh_vectors *v, const char *index, int64_t generation, lh_vgen 
         if (!rc) rc = read_rows(v, path.data, lh_hnsw_count(h), &rows, err);
     }
     if (rc) {
-        /* A bad file in the bucket is the server's problem, not the caller's. */
-        if (err->status == LH_EINVAL) err->status = LH_EIO;
+        /* A bad or missing file of a generation the index document names
+         * is the server's problem, not the caller's (a 5xx, not 400/404). */
+        if (err->status == LH_EINVAL || err->status == LH_ENOTFOUND) err->status = LH_EIO;
         lh_err_prefix(err, "loading generation %lld of index %s", (long long)generation, index);
         lh_hnsw_free(h);
     } else {

@@ -353,7 +353,7 @@ class FirstLoad(unittest.TestCase):
         os.rename(side, side + ".away")
         self.srv.start()
         for r in self.concurrent_searches(4):
-            self.assertEqual(lh.error_code(r), "sidecar_not_found", r)
+            self.assertEqual((r.status, lh.error_code(r)), (500, "sidecar_not_found"), r)
             self.assertIn("index cold", r.json()["error"]["message"])
         self.assertEqual(self.srv.get("/vectors/hnsw/cache/stats").json()["loads"], 0)
         os.rename(side + ".away", side)
