@@ -16,12 +16,12 @@
 #include <unistd.h>
 
 /* The watermark of the last pull from the same source column, if any;
- * *pulled is set when such a pull took rows: it took the rows whose key
- * was NULL then (they come first in key order), even if every key it saw
- * was NULL and it left no watermark. */
-static const char *last_watermark(const lh_dataset *cur, const char *column, int *pulled)
+ * *nulls_taken is set when such a pull took rows: it took the rows whose
+ * key was NULL then (they come first in key order), even if every key it
+ * saw was NULL and it left no watermark. */
+static const char *last_watermark(const lh_dataset *cur, const char *column, int *nulls_taken)
 {
-    *pulled = 0;
+    *nulls_taken = 0;
     json_t *lin = json_object_get(cur->manifest, "lineage");
     for (size_t i = json_array_size(lin); i-- > 0;) {
         json_t *e = json_array_get(lin, i);
@@ -30,7 +30,7 @@ static const char *last_watermark(const lh_dataset *cur, const char *column, int
         const char *col = json_string_value(json_object_get(e, "watermark_column"));
         if (!col || strcmp(col, column)) return NULL;  /* a pull without (or with another) key resets */
         const char *w = json_string_value(json_object_get(e, "watermark"));
-        *pulled = w || json_integer_value(json_object_get(e, "rows")) > 0;
+        *nulls_taken = w || json_integer_value(json_object_get(e, "rows")) > 0;
         return w;
     }
     return NULL;
@@ -78,12 +78,13 @@ int lh_ingest_db(lh_catalog *cat, const lh_ingest_db_req *req, lh_job *job, json
     if (rc) return rc;
     int live = cur && !cur->deleted;
     const char *wcol = req->key_column ? req->key_column : req->updated_column;
-    int pulled = 0;
+    int nulls_taken = 0;
     const char *watermark =
-        (live && wcol && req->mode == LH_MODE_APPEND) ? last_watermark(cur, wcol, &pulled) : NULL;
+        (live && wcol && req->mode == LH_MODE_APPEND) ? last_watermark(cur, wcol, &nulls_taken) : NULL;
 
     lh_pg_source src = {.dsn = req->dsn, .table = req->table, .query = req->query, .key_column = req->key_column,
-                        .updated_column = req->updated_column, .watermark = watermark, .nulls_taken = pulled, .timeout_ms = req->timeout_ms,
+                        .updated_column = req->updated_column, .watermark = watermark, .nulls_taken = nulls_taken,
+                        .timeout_ms = req->timeout_ms,
                         .row_group_rows = req->batch_rows, .max_rows = req->max_rows};
     char id[LH_UUID_STRLEN];
     lh_uuid4(id);
@@ -96,7 +97,7 @@ int lh_ingest_db(lh_catalog *cat, const lh_ingest_db_req *req, lh_job *job, json
     if (!rc) rc = lh_pg_pull(c, &src, out.data, on_progress, job, &pr, err);
     lh_engine_conn_free(c);
     if (!rc && live && req->mode == LH_MODE_APPEND) rc = check_append(cur, &pr, err);
-    if (!rc && pulled && pr.rows == 0) {
+    if (!rc && nulls_taken && pr.rows == 0) {
         /* an incremental pull that found nothing new: no empty version */
         *result = json_pack("{s:s,s:I,s:s,s:b,s:I,s:I,s:b,s:s?,s:f}", "dataset", req->dataset, "version",
                             (json_int_t)cur->version, "mode", lh_ingest_mode_name(req->mode), "created", 0, "rows",

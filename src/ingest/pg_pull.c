@@ -636,9 +636,14 @@ static void build_copy(pull *p, lh_buf *sql)
         if (i) lh_buf_puts(sql, ", ");
         pg_column_expr(sql, &p->cols[i], i);
     }
-    int where = from_past_watermark(p, sql);
-    if (p->cutoff) {
-        lh_buf_printf(sql, " %s (q.c%ld IS NULL OR", where ? "AND" : "WHERE", p->key + 1);
+    /* The page's upper bound. Past a watermark (a WHERE that already
+     * skips NULL keys) it is a plain range bound, so an index scan stops
+     * at the page's end instead of filtering every later row; only a
+     * first page also takes the NULL keys. */
+    if (from_past_watermark(p, sql)) {
+        if (p->cutoff) key_compare(p, sql, " AND", "<=", p->cutoff);
+    } else if (p->cutoff) {
+        lh_buf_printf(sql, " WHERE (q.c%ld IS NULL OR", p->key + 1);
         key_compare(p, sql, "", "<=", p->cutoff);
         lh_buf_putc(sql, ')');
     }
