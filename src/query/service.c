@@ -156,8 +156,11 @@ int lh_query_open(const lh_query_opts *opts, lh_query_service **out, lh_err *err
                 continue;
             }
             if (lh_query_ensure_dataset(q, all[i], &pins, &fe)) {
+                lh_query_pins_release(q, &pins);  /* the files fetched before the failure */
                 lh_warn("query: %s; its view is made when a query first names it", fe.msg);
-                json_object_set_new(down, bucket, json_true());
+                /* an unreachable bucket defers its other datasets untried;
+                 * one bad object defers only its own dataset */
+                if (fe.status == LH_EUNAVAIL || fe.status == LH_ETIMEOUT) json_object_set_new(down, bucket, json_true());
                 json_object_set_new(q->deferred, all[i]->name, json_true());
                 continue;
             }

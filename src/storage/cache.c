@@ -292,6 +292,10 @@ static int cache_path(lh_cache *c, const char *bucket, const char *key, const lh
             drop(c, e);
             e = NULL;
         } else if (e) {
+            /* trusted for this run, as for a match: checking again on
+             * every use would cost each query the bucket's whole retry
+             * budget while it is down (data objects are never rewritten) */
+            e->validated = 1;
             lh_warn("cache: %s could not be checked (%s); using the cached copy", rel.data, he.msg);
         }
         pthread_mutex_unlock(&c->mu);
