@@ -9,6 +9,7 @@
 #include "cli/demo_gen.h"
 #include "core/clock.h"
 #include "core/config.h"
+#include "core/utf8.h"
 #include "core/log.h"
 #include "gateway/app.h"
 #include "ingest/ingest.h"
@@ -618,15 +619,18 @@ static void print_hits(json_t *j)
     printf("%4s  %-7s  %-12s  %s\n", "rank", "score", "id", "chunk");
     json_array_foreach(json_object_get(j, "results"), i, h) {
         const char *t = json_string_value(json_object_get(h, "chunk_text"));
-        char snip[120];
-        snprintf(snip, sizeof snip, "%s", t ? t : "");
-        /* cut at a character boundary */
-        size_t n = strlen(snip);
-        while (n > 0 && ((unsigned char)snip[n - 1] & 0xC0) == 0x80) n--;
-        if (n > 0 && (unsigned char)snip[n - 1] >= 0xC0 && strlen(t ? t : "") >= sizeof snip - 1) n--;
-        snip[n] = 0;
-        printf("%4zu  %-7.4f  %-12s  %s%s\n", i + 1, json_number_value(json_object_get(h, "score")),
-               json_string_value(json_object_get(h, "id")), snip, t && strlen(t) > n ? "…" : "");
+        if (!t) t = "";
+        /* at most SNIP bytes, cut before the character that would pass them */
+        enum { SNIP = 119 };
+        size_t len = strlen(t), n = 0;
+        while (n < len) {
+            size_t step = lh_utf8_seq_len((const unsigned char *)t + n, len - n);
+            if (step == 0) step = 1;
+            if (n + step > SNIP) break;
+            n += step;
+        }
+        printf("%4zu  %-7.4f  %-12s  %.*s%s\n", i + 1, json_number_value(json_object_get(h, "score")),
+               json_string_value(json_object_get(h, "id")), (int)n, t, n < len ? "…" : "");
     }
 }
 
