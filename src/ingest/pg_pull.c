@@ -601,9 +601,9 @@ static int find_page_end(pull *p, lh_err *err)
 {
     lh_buf sql = LH_BUF_INIT;
     lh_buf_printf(&sql, "SELECT q.c%ld::text", p->key + 1);
-    int where = from_past_watermark(p, &sql);
-    lh_buf_printf(&sql, " %s q.c%ld IS NOT NULL ORDER BY q.c%ld OFFSET %" PRId64 " LIMIT 1", where ? "AND" : "WHERE",
-                  p->key + 1, p->key + 1, p->src->max_rows - 1);
+    int where = from_past_watermark(p, &sql); /* a WHERE written there already skips NULL keys */
+    if (!where) lh_buf_printf(&sql, " WHERE q.c%ld IS NOT NULL", p->key + 1);
+    lh_buf_printf(&sql, " ORDER BY q.c%ld OFFSET %" PRId64 " LIMIT 1", p->key + 1, p->src->max_rows - 1);
     PGresult *r = pg_query(p, sql.data, 0, NULL);
     int rc = 0;
     if (PQresultStatus(r) != PGRES_TUPLES_OK) rc = lh__pg_server_error(p, r, err);
