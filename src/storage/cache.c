@@ -344,30 +344,12 @@ int lh_cache_offer(lh_cache *c, const char *bucket, const char *key, const char 
     if (!etag || !etag[0]) return 0;  /* cannot be validated later: let first use fetch it */
     lh_buf tmp = LH_BUF_INIT;
     tmp_path(c, &tmp);
-    int in = open(path, O_RDONLY | O_CLOEXEC);
-    int outfd = in < 0 ? -1 : open(tmp.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    int rc = 0;
     uint64_t size = 0;
-    if (in < 0 || outfd < 0) {
-        rc = lh_err_set(err, LH_EIO, "cache_io", "cache: cannot copy %s: %s", path, strerror(errno));
-    } else {
-        char *buf = lh_xmalloc(1 << 20);
-        for (;;) {
-            ssize_t n = read(in, buf, 1 << 20);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) { if (n < 0) rc = LH_EIO; break; }
-            if (write(outfd, buf, (size_t)n) != n) { rc = LH_EIO; break; }
-            size += (uint64_t)n;
-        }
-        free(buf);
-        if (rc) lh_err_set(err, LH_EIO, "cache_io", "cache: copying %s failed: %s", path, strerror(errno));
-    }
-    if (in >= 0) close(in);
-    if (outfd >= 0 && close(outfd) != 0 && !rc) rc = lh_err_set(err, LH_EIO, "cache_io", "cache: close failed");
+    /* fsynced like a fill: a later run trusts the file by its ETag alone */
+    int rc = lh_file_to_file(path, bucket, key, tmp.data, LH_FILE_FSYNC, &size, err);
     lh_buf rel = LH_BUF_INIT;
     lh_buf_printf(&rel, "%s/%s", bucket, key);
-    if (rc) unlink(tmp.data);
-    else rc = install(c, rel.data, tmp.data, size, etag, 0, err);
+    if (!rc) rc = install(c, rel.data, tmp.data, size, etag, 0, err);
     if (!rc) {
         pthread_mutex_lock(&c->mu);
         c->st.fills++;

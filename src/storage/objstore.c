@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int bad_arg(lh_err *err, const char *fn, const char *what)
@@ -289,20 +290,56 @@ static int file_put(void *ctx, const void *data, size_t n, lh_err *err)
     return 0;
 }
 
-int lh_obj_reader_to_file(lh_obj_reader *r, const char *bucket, const char *key, const char *path, int flags,
-                          lh_err *err)
+/* Either source into `path`: r's bytes (r != NULL) or the file src_fd's. */
+static int copy_to_file(lh_obj_reader *r, int src_fd, const char *bucket, const char *key, const char *path,
+                        int flags, uint64_t *bytes, lh_err *err)
 {
-    if (!r || !path) return bad_arg(err, "lh_obj_reader_to_file", "reader or path is NULL");
     if (flags & ~LH_FILE_FSYNC)
-        return lh_err_set(err, LH_EINVAL, "invalid_argument", "lh_obj_reader_to_file: unknown flags 0x%x",
+        return lh_err_set(err, LH_EINVAL, "invalid_argument", "copying to %s: unknown flags 0x%x", path,
                           (unsigned)flags);
     file_sink f = {-1, bucket ? bucket : "?", key ? key : "?", path};
     f.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (f.fd < 0) return file_fail(&f, "cannot create", err);
-    int rc = reader_pump(r, f.bucket, f.key, file_put, &f, err);
+    int rc = 0;
+    if (r) {
+        rc = reader_pump(r, f.bucket, f.key, file_put, &f, err);
+    } else {
+        size_t cap = 1 << 20;
+        char *buf = lh_xmalloc(cap);
+        for (;;) {
+            ssize_t n = read(src_fd, buf, cap);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) rc = lh_err_set(err, LH_EIO, "io_error", "cannot read the local copy of \"%s\" of bucket "
+                                       "\"%s\": %s", f.key, f.bucket, strerror(errno));
+            if (n <= 0 || (rc = file_put(&f, buf, (size_t)n, err))) break;
+        }
+        free(buf);
+    }
     if (!rc && (flags & LH_FILE_FSYNC) && fsync(f.fd) != 0) rc = file_fail(&f, "cannot flush", err);
+    struct stat st;
+    if (!rc && bytes) *bytes = fstat(f.fd, &st) == 0 ? (uint64_t)st.st_size : 0;
     if (close(f.fd) != 0 && !rc) rc = file_fail(&f, "cannot write", err);
     if (rc) unlink(path);  /* never leave a prefix of the object behind */
+    return rc;
+}
+
+int lh_obj_reader_to_file(lh_obj_reader *r, const char *bucket, const char *key, const char *path, int flags,
+                          lh_err *err)
+{
+    if (!r || !path) return bad_arg(err, "lh_obj_reader_to_file", "reader or path is NULL");
+    return copy_to_file(r, -1, bucket, key, path, flags, NULL, err);
+}
+
+int lh_file_to_file(const char *src, const char *bucket, const char *key, const char *path, int flags,
+                    uint64_t *bytes, lh_err *err)
+{
+    if (!src || !path) return bad_arg(err, "lh_file_to_file", "source or path is NULL");
+    int fd = open(src, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return lh_err_set(err, LH_EIO, "io_error", "cannot open %s (a copy of \"%s\" of bucket \"%s\"): %s", src,
+                          key ? key : "?", bucket ? bucket : "?", strerror(errno));
+    int rc = copy_to_file(NULL, fd, bucket, key, path, flags, bytes, err);
+    close(fd);
     return rc;
 }
 

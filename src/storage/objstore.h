@@ -150,6 +150,11 @@ int  lh_objstore_get_file(lh_objstore *s, const char *key, const char *path, lh_
 enum { LH_FILE_FSYNC = 1 };
 int  lh_obj_reader_to_file(lh_obj_reader *r, const char *bucket, const char *key, const char *path, int flags,
                            lh_err *err);
+/* The same for a local file `src` that holds object `key` of `bucket` (a
+ * file just stored, offered to the read cache): copied into `path` with the
+ * same flags and clean-up; *bytes (if not NULL) gets the size copied. */
+int  lh_file_to_file(const char *src, const char *bucket, const char *key, const char *path, int flags,
+                     uint64_t *bytes, lh_err *err);
 
 int  lh_objstore_head(lh_objstore *s, const char *key, lh_obj_info *info, lh_err *err);
 int  lh_objstore_list(lh_objstore *s, const lh_list_opts *opts, lh_list *out, lh_err *err);

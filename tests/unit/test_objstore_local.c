@@ -1102,6 +1102,26 @@ static void test_copy_to_file(void)
     CHECK(rc_copy < 0);
     CHECK_INT(lh_objstore_head(s, "big/copy", NULL, &e), LH_ENOTFOUND);
 
+    /* a local file offered as the copy of an object (the read cache's write-through) */
+    char copy2[200];
+    snprintf(copy2, sizeof copy2, "%s/out2.bin", g_tmp);
+    uint64_t bytes = 0;
+    CHECK_INT(lh_objstore_get_file(s, "big/obj", out, NULL, &e), 0);
+    CHECK_INT(lh_file_to_file(out, "primary", "big/obj", copy2, LH_FILE_FSYNC, &bytes, &e), 0);
+    CHECK_INT(bytes, COPY_BIG);
+    CHECK(file_equals(copy2, data, COPY_BIG));
+    CHECK_INT(lh_file_to_file(bad, "primary", "big/obj", copy2, 0, NULL, &e), LH_EIO);  /* no source */
+    CHECK_MSG(strstr(e.msg, bad) && strstr(e.msg, "\"big/obj\" of bucket \"primary\""), "%s", e.msg);
+    CHECK(file_equals(copy2, data, COPY_BIG));  /* the failed open left the target alone */
+    CHECK_INT(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    signal(SIGXFSZ, SIG_IGN);
+    unlink(copy2);
+    int rc_ff = lh_file_to_file(out, "primary", "big/obj", copy2, 0, NULL, &e);
+    setrlimit(RLIMIT_FSIZE, &old);
+    signal(SIGXFSZ, prev);
+    CHECK_INT(rc_ff, LH_EIO);
+    CHECK(!exists(copy2));  /* no prefix left behind */
+
     /* the copy itself, streamed through this process (local has no server-side copy) */
     CHECK_INT(lh_objstore_copy(s, "big/obj", "big/copy", &info, &e), 0);
     CHECK_INT(info.size, COPY_BIG);
