@@ -5,6 +5,7 @@
 #include "query/query.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 
 struct lh_query_service {
     lh_catalog     *cat;
@@ -17,6 +18,8 @@ struct lh_query_service {
      * older version can never replace a newer one. */
     pthread_mutex_t view_mu;
     json_t         *deferred; /* object used as a set of names, under view_mu */
+    atomic_int      n_deferred; /* its size, read without the lock: 0 (the usual case)
+                                 * lets a query skip view_mu altogether */
     char           *own;      /* this engine's directory inside the scratch area */
     char           *spill;    /* own/spill: DuckDB's temp directory */
     char           *exports;  /* own/exports: Parquet results, streamed then deleted */

@@ -80,6 +80,19 @@ static int apply_view(lh_query_service *q, lh_dataset *ds, lh_err *err)
     return rc;
 }
 
+/* A name joins (at start, one thread) or leaves (view_mu held) the
+ * deferred set. */
+static void defer(lh_query_service *q, const char *name)
+{
+    if (!json_object_get(q->deferred, name)) atomic_fetch_add(&q->n_deferred, 1);
+    json_object_set_new(q->deferred, name, json_true());
+}
+
+static void undefer(lh_query_service *q, const char *name)
+{
+    if (json_object_del(q->deferred, name) == 0) atomic_fetch_sub(&q->n_deferred, 1);
+}
+
 static void on_commit(void *ctx, lh_dataset *ds)
 {
     lh_query_service *q = ctx;
@@ -88,7 +101,7 @@ static void on_commit(void *ctx, lh_dataset *ds)
     if (apply_view(q, ds, &e))
         lh_error("query: view for %s v%lld not updated: %s", ds->name, (long long)ds->version, e.msg);
     else
-        json_object_del(q->deferred, ds->name);
+        undefer(q, ds->name);
     pthread_mutex_unlock(&q->view_mu);
 }
 
@@ -96,11 +109,12 @@ static void on_commit(void *ctx, lh_dataset *ds)
 static int make_deferred_view(lh_query_service *q, const char *name, lh_err *err)
 {
     int rc = 0;
+    if (atomic_load(&q->n_deferred) == 0) return 0;
     pthread_mutex_lock(&q->view_mu);
     if (json_object_get(q->deferred, name)) {
         lh_dataset *ds = lh_catalog_get_any(q->cat, name);
         rc = ds ? apply_view(q, ds, err) : 0;
-        if (!rc) json_object_del(q->deferred, name);
+        if (!rc) undefer(q, name);
         lh_dataset_unref(ds);
     }
     pthread_mutex_unlock(&q->view_mu);
@@ -152,7 +166,7 @@ int lh_query_open(const lh_query_opts *opts, lh_query_service **out, lh_err *err
             lh_query_pins pins = {0};
             lh_err fe;
             if (json_object_get(down, bucket)) {
-                json_object_set_new(q->deferred, all[i]->name, json_true());
+                defer(q, all[i]->name);
                 continue;
             }
             if (lh_query_ensure_dataset(q, all[i], &pins, &fe)) {
@@ -161,7 +175,7 @@ int lh_query_open(const lh_query_opts *opts, lh_query_service **out, lh_err *err
                 /* an unreachable bucket defers its other datasets untried;
                  * one bad object defers only its own dataset */
                 if (fe.status == LH_EUNAVAIL || fe.status == LH_ETIMEOUT) json_object_set_new(down, bucket, json_true());
-                json_object_set_new(q->deferred, all[i]->name, json_true());
+                defer(q, all[i]->name);
                 continue;
             }
             rc = apply_view(q, all[i], err);
