@@ -46,7 +46,13 @@ int lh_body_known(json_t *body, const char *const *known, lh_resp *resp)
     json_object_foreach(body, k, v) {
         const char *const *a = known;
         while (*a && strcmp(k, *a)) a++;
-        if (!*a) return lh_resp_errorf(resp, 400, "invalid_parameter", "unknown field \"%.100s\"", k), -1;
+        if (*a) continue;
+        lh_buf allowed = LH_BUF_INIT;
+        for (a = known; *a; a++) lh_buf_printf(&allowed, "%s%s", a == known ? "" : ", ", *a);
+        lh_resp_errorf(resp, 400, "invalid_parameter", "unknown field \"%.100s\" (allowed: %s)", k,
+                       allowed.data ? allowed.data : "none");
+        lh_buf_free(&allowed);
+        return -1;
     }
     return 0;
 }

@@ -38,17 +38,8 @@ static int post_sql(lh_req *req, lh_resp *resp)
     int rc = 0;
     if (!json_is_string(sql) || json_string_length(sql) == 0)
         { lh_resp_errorf(resp, 400, "invalid_parameter", "sql is required: {\"sql\": \"SELECT ...\"}"); rc = -1; }
-    if (!rc) {
-        const char *k;
-        json_t *v;
-        json_object_foreach(body, k, v)
-            if (strcmp(k, "sql") && strcmp(k, "format") && strcmp(k, "limit") && strcmp(k, "timeout_ms") &&
-                strcmp(k, "as_of") && strcmp(k, "as_of_version")) {
-                { lh_resp_errorf(resp, 400, "invalid_parameter", "unknown field \"%s\" (allowed: sql, format, limit, "
-                                    "timeout_ms, as_of, as_of_version)", k); rc = -1; }
-                break;
-            }
-    }
+    static const char *const known[] = {"sql", "format", "limit", "timeout_ms", "as_of", "as_of_version", NULL};
+    if (!rc && lh_body_known(body, known, resp)) rc = -1;
     json_t *fmt = json_object_get(body, "format");
     if (!rc && fmt && !json_is_string(fmt)) { lh_resp_errorf(resp, 400, "invalid_format", "format must be a string"); rc = -1; }
     if (!rc && lh_qformat_parse(json_string_value(fmt), &q.format, &e)) { lh_resp_error(resp, &e); rc = -1; }

@@ -254,6 +254,9 @@ class CoreLoop(unittest.TestCase):
         for body in ({}, {"sql": ""}, {"sql": 5}, {"sql": "SELECT 1", "format": "xml"}, {"sql": "SELECT 1", "limit": 0},
                      {"sql": "SELECT 1", "timeout_ms": -5}, {"sql": "SELECT 1", "bogus": 1}):
             self.assertEqual(self.srv.request("POST", "/query/sql", body=body).status, 400, body)
+        r = self.srv.request("POST", "/query/sql", body={"sql": "SELECT 1", "bogus": 1})
+        self.assertIn('unknown field "bogus" (allowed: sql, format, limit, timeout_ms, as_of, as_of_version)',
+                      r.json()["error"]["message"])
 
     def test_timeout(self):
         r = self.sql("SELECT count(*) FROM range(100000000000) a", timeout_ms=300)
