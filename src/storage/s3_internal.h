@@ -40,9 +40,6 @@ int  lh_s3_xml_list(const char *body, size_t n, lh_list *out, int *truncated, ch
  * (UploadId, ETag, …): malloc'd, or NULL if absent or not XML. */
 char *lh_s3_xml_text(const char *body, size_t n, const char *name);
 
-/* "2026-11-28T05:49:37.000Z" -> epoch microseconds; 0 if unparseable. */
-int64_t lh_s3_parse_iso8601(const char *s);
-
 /* Build the request URL and Host header for `key` (NULL = the bucket
  * itself) under path-style or virtual-host addressing. `canonical_path`
  * receives the URI-encoded path that is also signed. */

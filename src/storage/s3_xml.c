@@ -8,6 +8,7 @@
  * a hostile server cannot make us fetch anything.
  */
 #include "storage/s3_internal.h"
+#include "core/clock.h"
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -82,28 +83,6 @@ char *lh_s3_xml_text(const char *body, size_t n, const char *name)
     return t;
 }
 
-int64_t lh_s3_parse_iso8601(const char *s)
-{
-    if (!s) return 0;
-    struct tm tm = {0};
-    int frac = 0;
-    char fs[16] = "";
-    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%15[.0-9]", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-               &tm.tm_min, &tm.tm_sec, fs) < 6)
-        return 0;
-    if (fs[0] == '.') {
-        /* up to microseconds */
-        int digits = 0;
-        for (const char *p = fs + 1; *p && digits < 6; p++, digits++) frac = frac * 10 + (*p - '0');
-        for (; digits < 6; digits++) frac *= 10;
-    }
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    time_t t = timegm(&tm);
-    if (t == (time_t)-1) return 0;
-    return (int64_t)t * 1000000 + frac;
-}
-
 int lh_s3_xml_list(const char *body, size_t n, lh_list *out, int *truncated, char **next_token, lh_err *err)
 {
     memset(out, 0, sizeof *out);
@@ -136,7 +115,8 @@ int lh_s3_xml_list(const char *body, size_t n, lh_list *out, int *truncated, cha
             else if (etag) snprintf(e->info.etag, sizeof e->info.etag, "\"%.*s\"", (int)sizeof e->info.etag - 3, etag);
             free(etag);
             char *lm = text_of(child(c, "LastModified"));
-            e->info.mtime_us = lh_s3_parse_iso8601(lm);
+            int64_t us;
+            e->info.mtime_us = lm && lh_time_parse_us(lm, &us) == 0 ? us : 0;
             free(lm);
         } else if (is(c, "CommonPrefixes")) {
             char *p = text_of(child(c, "Prefix"));
