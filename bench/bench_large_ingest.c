@@ -8,6 +8,7 @@
  * checked is that memory stays bounded: far below the file, and not
  * growing with it.
  */
+#include "server.h"
 #include "cli/client.h"
 #include "cli/demo_gen.h"
 #include "core/clock.h"
@@ -58,22 +59,9 @@ static int run_one(const char *bin, double scale)
     lh_demo_table *t = &demo.tables[LH_DEMO_NTABLES - 1];  /* timesheets */
     for (size_t i = 0; i + 1 < demo.n; i++) unlink(demo.tables[i].path);
 
-    int fds[2];
-    if (pipe(fds)) return 1;
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(fds[1], 1);
-        FILE *lf = fopen(log, "w");
-        if (lf) dup2(fileno(lf), 2);
-        execl(bin, bin, "serve", "--port", "0", "--data-dir", data, (char *)NULL);
-        _exit(127);
-    }
-    close(fds[1]);
-    FILE *out = fdopen(fds[0], "r");
-    char line[256], base[128] = "";
-    while (fgets(line, sizeof line, out))
-        if (strstr(line, "http://")) { snprintf(base, sizeof base, "%s", strstr(line, "http://")); base[strcspn(base, "\n")] = 0; break; }
-    if (!*base) { fprintf(stderr, "server did not start\n"); return 1; }
+    char base[128] = "";
+    pid_t pid = bench_server_start(bin, (const char *[]){"--data-dir", data, NULL}, log, base, sizeof base);
+    if (pid < 0) { fprintf(stderr, "server did not start\n"); return 1; }
     long rss_idle = vm_hwm_kb(pid);
 
     int64_t t0 = lh_mono_us();
@@ -118,8 +106,7 @@ static int run_one(const char *bin, double scale)
         free(sj);
     }
     json_decref(st);
-    kill(pid, SIGTERM);
-    waitpid(pid, NULL, 0);
+    bench_server_stop(pid);
     char cmd[200];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     return system(cmd) || !ok;

@@ -10,6 +10,7 @@
  * and the ratios lakehouse/duckdb (goal <= 1.05) and lakehouse/postgres.
  * LH_BENCH_SCALE (default 1.0) sets the demo size; LH_BINARY the server.
  */
+#include "server.h"
 #include "cli/client.h"
 #include "cli/demo_gen.h"
 #include "core/clock.h"
@@ -130,33 +131,6 @@ static double run_pg(PGconn *pg, const char *sql)
 
 /* ---- set-up ---- */
 
-static pid_t start_server(const char *bin, const char *datadir, const char *log, char *base, size_t n)
-{
-    int fds[2];
-    if (pipe(fds)) return -1;
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(fds[1], 1);
-        close(fds[0]);
-        FILE *lf = fopen(log, "w");
-        if (lf) dup2(fileno(lf), 2);
-        execl(bin, bin, "serve", "--host", "127.0.0.1", "--port", "0", "--data-dir", datadir, (char *)NULL);
-        _exit(127);
-    }
-    close(fds[1]);
-    FILE *f = fdopen(fds[0], "r");
-    char line[256];
-    while (fgets(line, sizeof line, f)) {
-        char *p = strstr(line, "http://");
-        if (p) {
-            p[strcspn(p, "\n")] = '\0';
-            snprintf(base, n, "%s", p);
-            return pid;
-        }
-    }
-    return -1;
-}
-
 static int load_pg(PGconn *pg, lh_app *app, const lh_demo_result *demo)
 {
     for (size_t i = 0; i < demo->n; i++) {
@@ -256,7 +230,7 @@ int main(void)
     char base[128];
     char logpath[160];
     snprintf(logpath, sizeof logpath, "%s/server.log", dir);
-    pid_t srv = start_server(bin, datadir, logpath, base, sizeof base);
+    pid_t srv = bench_server_start(bin, (const char *[]){"--data-dir", datadir, NULL}, logpath, base, sizeof base);
     if (srv < 0) { fprintf(stderr, "bench_query: server did not start\n"); return 1; }
 
     printf("bench_query: demo scale %.3g (%llu rows), median of %d runs after a warm-up, seconds\n", scale,
@@ -282,8 +256,7 @@ int main(void)
     printf("%-48s %10.4f %10.4f %10.4f | %8.2f %8.2f\n", "total", sum_lh, sum_dk, sum_pg, sum_lh / sum_dk,
            pg ? sum_lh / sum_pg : 0.0);
     free(t);
-    kill(srv, SIGTERM);
-    waitpid(srv, NULL, 0);
+    bench_server_stop(srv);
     lh_engine_conn_free(rc);
     lh_engine_free(raw);
     bench_pg_stop(pg, dir);

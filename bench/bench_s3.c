@@ -24,6 +24,7 @@
  * these should stay near the warm figure (before the per-query check was
  * narrowed to the named datasets, each of them refetched all 40 files).
  */
+#include "server.h"
 #include "cli/client.h"
 #include "core/clock.h"
 #include "core/id.h"
@@ -131,39 +132,6 @@ out:
 
 /* ---- query latency, cold vs warm cache ---- */
 
-static pid_t start_server(const char *bin, const char *config, const char *log, char *base, size_t n)
-{
-    int fds[2];
-    if (pipe(fds)) return -1;
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(fds[1], 1);
-        close(fds[0]);
-        FILE *lf = fopen(log, "a");
-        if (lf) dup2(fileno(lf), 2);
-        execl(bin, bin, "serve", "--host", "127.0.0.1", "--port", "0", "--config", config, (char *)NULL);
-        _exit(127);
-    }
-    close(fds[1]);
-    FILE *f = fdopen(fds[0], "r");
-    char line[256];
-    while (fgets(line, sizeof line, f)) {
-        char *p = strstr(line, "http://");
-        if (p) {
-            p[strcspn(p, "\n")] = '\0';
-            snprintf(base, n, "%s", p);
-            return pid;
-        }
-    }
-    return -1;
-}
-
-static void stop_server(pid_t pid)
-{
-    kill(pid, SIGTERM);
-    waitpid(pid, NULL, 0);
-}
-
 static const char *Q = "{\"sql\":\"SELECT city, count(*) AS n, avg(score) AS s FROM people GROUP BY city ORDER BY city\"}";
 
 static double query_body_s(const char *base, const char *body)
@@ -252,17 +220,17 @@ static void cache_latency(const char *bin, const char *tmp)
     fclose(f);
     aws_simple("s3api create-bucket --bucket lake");
     char base[256];
-    pid_t pid = start_server(bin, cfg, log, base, sizeof base);
+    pid_t pid = bench_server_start(bin, (const char *[]){"--config", cfg, NULL}, log, base, sizeof base);
     if (pid < 0) { printf("  query: server did not start (log %s)\n", log); return; }
     lh_client_resp r = {0};
     lh_err e;
     int rc = lh_client_upload(base, "/ingest/file?dataset=people&format=csv", csv, 0, &r, &e);
     long st = r.status;
     lh_client_resp_free(&r);
-    if (rc || st >= 300) { printf("  query: ingest failed (%ld)\n", st); stop_server(pid); return; }
+    if (rc || st >= 300) { printf("  query: ingest failed (%ld)\n", st); bench_server_stop(pid); return; }
     /* an ingest above the async threshold returns 202; wait for the view */
     for (int i = 0; i < 600 && query_s(base) < 0; i++) usleep(100000);
-    stop_server(pid);
+    bench_server_stop(pid);
     struct stat sb;
     for (int warm = 0; warm < 2; warm++) {
         if (!warm) {
@@ -271,7 +239,7 @@ static void cache_latency(const char *bin, const char *tmp)
             sh(cmd);
         }
         int64_t t0 = lh_mono_us();
-        pid = start_server(bin, cfg, log, base, sizeof base);
+        pid = bench_server_start(bin, (const char *[]){"--config", cfg, NULL}, log, base, sizeof base);
         if (pid < 0) { printf("  query: server did not start (log %s)\n", log); return; }
         double first = query_s(base);
         double start_to_answer = (double)(lh_mono_us() - t0) / 1e6;
@@ -281,7 +249,7 @@ static void cache_latency(const char *bin, const char *tmp)
         printf("  %s cache: start-to-first-answer %.3f s (first query %.1f ms), then median query %.1f ms\n",
                warm ? "warm" : "cold", start_to_answer, first * 1e3, t[2] * 1e3);
         if (warm) many_datasets(base, tmp, cache);
-        stop_server(pid);
+        bench_server_stop(pid);
     }
     (void)sb;
     unlink(csv);
