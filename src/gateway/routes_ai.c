@@ -37,8 +37,8 @@ typedef struct texts {
     size_t       n;
 } texts;
 
-/* Collect `val` (a string, or an array of strings when allow_array) into t;
- * on failure fills err. Pointers stay owned by the JSON value. */
+/* Collect `val` (a string, or an array of strings) into t, each at most
+ * ai.max_text_bytes; on failure fills err. Pointers stay owned by the JSON value. */
 static int collect_texts(const lh_config *cfg, json_t *val, const char *field, texts *t, lh_err *err)
 {
     t->v = NULL;
@@ -90,6 +90,31 @@ static void put_vectors(lh_buf *b, const float *v, size_t n, int dims)
     lh_buf_putc(b, ']');
 }
 
+/* The texts of `input` (see collect_texts) embedded with profile p into
+ * *vec (t->n x p->dims; the caller frees t->v and *vec, also on error). */
+static int embed_texts(lh_app *app, const lh_ai_profile *p, json_t *input, const char *field, texts *t, float **vec,
+                       lh_err *e)
+{
+    *vec = NULL;
+    int rc = collect_texts(app->cfg, input, field, t, e);
+    if (rc) return rc;
+    *vec = lh_xmalloc((t->n ? t->n : 1) * (size_t)p->dims * sizeof **vec);
+    return lh_ai_embed(app->ai, p, t->v, t->n, *vec, e);
+}
+
+/* `fields` (a JSON object, consumed) written as the start of an object
+ * whose last member is "embeddings", left open for put_vectors. Encoded
+ * by jansson, so names and models from the configuration are escaped. */
+static void put_head(lh_buf *b, json_t *fields)
+{
+    char *s = json_dumps(fields, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    size_t n = strlen(s);
+    lh_buf_append(b, s, n - 1);  /* without the closing brace */
+    lh_buf_puts(b, n > 2 ? ",\"embeddings\":" : "\"embeddings\":");
+    free(s);
+    json_decref(fields);
+}
+
 static int post_ai_embed(lh_req *req, lh_resp *resp)
 {
     json_t *body;
@@ -107,13 +132,9 @@ static int post_ai_embed(lh_req *req, lh_resp *resp)
     int rc = 0;
     if (prof && !json_is_string(prof) && !json_is_null(prof))
         rc = lh_err_set(&e, LH_EINVAL, "invalid_parameter", "profile must be a string");
-    if (!rc) rc = collect_texts(app->cfg, json_object_get(body, "texts"), "texts", &t, &e);
     if (!rc && !(p = lh_ai_profile_find(app->ai, json_string_value(prof), &e))) rc = e.status;
     float *vec = NULL;
-    if (!rc) {
-        vec = lh_xmalloc((t.n ? t.n : 1) * (size_t)p->dims * sizeof *vec);
-        rc = lh_ai_embed(app->ai, p, t.v, t.n, vec, &e);
-    }
+    if (!rc) rc = embed_texts(app, p, json_object_get(body, "texts"), "texts", &t, &vec, &e);
     if (rc) {
         free(vec);
         free(t.v);
@@ -121,9 +142,8 @@ static int post_ai_embed(lh_req *req, lh_resp *resp)
         return lh_resp_error(resp, &e);
     }
     lh_buf b = LH_BUF_INIT;
-    lh_buf_printf(&b, "{\"profile\":\"%s\",\"provider\":\"%s\",\"model\":\"%s\",\"version\":\"%s\","
-                      "\"dimensions\":%d,\"count\":%zu,\"embeddings\":",
-                  p->name, p->provider, p->model, p->version, p->dims, t.n);
+    put_head(&b, json_pack("{s:s,s:s,s:s,s:s,s:i,s:I}", "profile", p->name, "provider", p->provider, "model",
+                           p->model, "version", p->version, "dimensions", p->dims, "count", (json_int_t)t.n));
     put_vectors(&b, vec, t.n, p->dims);
     lh_buf_puts(&b, "}\n");
     lh_resp_text(resp, 200, "application/json", b.data, b.len);
@@ -198,13 +218,10 @@ static int post_api_embed(lh_req *req, lh_resp *resp)
         rc = lh_err_set(&e, LH_ENOTFOUND, "model_not_found",
                         "model \"%.200s\" not found; this server has use-lite:0.2.0", model);
     texts t = {0};
-    if (!rc) rc = collect_texts(app->cfg, input, "input", &t, &e);
     const lh_ai_profile *p = rc ? NULL : lh_ai_profile_find(app->ai, LH_AI_DEFAULT_PROFILE, &e);
+    if (!rc && !p) rc = e.status;
     float *vec = NULL;
-    if (!rc) {
-        vec = lh_xmalloc((t.n ? t.n : 1) * (size_t)p->dims * sizeof *vec);
-        rc = lh_ai_embed(app->ai, p, t.v, t.n, vec, &e);
-    }
+    if (!rc) rc = embed_texts(app, p, input, "input", &t, &vec, &e);
     if (rc) {
         free(vec);
         free(t.v);
@@ -212,14 +229,10 @@ static int post_api_embed(lh_req *req, lh_resp *resp)
         return ollama_error(resp, lh_err_http_status(rc), e.msg);
     }
     lh_buf b = LH_BUF_INIT;
-    json_t *jm = json_string(model);
-    char *qm = json_dumps(jm, JSON_ENCODE_ANY);
-    lh_buf_printf(&b, "{\"model\":%s,\"embeddings\":", qm);
+    put_head(&b, json_pack("{s:s}", "model", model));
     put_vectors(&b, vec, t.n, p->dims);
     lh_buf_printf(&b, ",\"total_duration\":%lld,\"load_duration\":0}\n", (long long)(lh_mono_us() - t0) * 1000);
     lh_resp_text(resp, 200, "application/json", b.data, b.len);
-    free(qm);
-    json_decref(jm);
     lh_buf_free(&b);
     free(vec);
     free(t.v);
