@@ -56,27 +56,34 @@ static int journal_view(lh_query_service *q, const char *abs_root, lh_err *err)
     return rc;
 }
 
-static int apply_view(lh_query_service *q, lh_dataset *ds, lh_err *err)
+/* (Re)define ds's shared view; its files, if in a cached bucket, are
+ * already readable and pinned by the caller. */
+static int view_ddl(lh_query_service *q, const lh_dataset *ds, lh_err *err)
 {
     lh_buf sql = LH_BUF_INIT;
-    lh_query_pins pins = {0};
-    int rc;
+    int rc = 0;
     if (ds->deleted) {
         lh_buf_puts(&sql, "DROP VIEW IF EXISTS ");
         lh_sql_quote_ident(&sql, ds->name);
-        rc = 0;
     } else {
-        /* CREATE VIEW reads the files' footers: hold them until it has */
-        rc = lh_query_ensure_dataset(q, ds, &pins, err);
-        if (!rc) rc = lh_query_view_sql(q, ds, 0, &sql, err);
+        rc = lh_query_view_sql(q, ds, 0, &sql, err);
     }
     if (!rc) {
         pthread_mutex_lock(&q->ddl_mu);
         rc = lh_engine_exec(q->ddl, sql.data, err);
         pthread_mutex_unlock(&q->ddl_mu);
     }
-    lh_query_pins_release(q, &pins);
     lh_buf_free(&sql);
+    return rc;
+}
+
+static int apply_view(lh_query_service *q, lh_dataset *ds, lh_err *err)
+{
+    /* CREATE VIEW reads the files' footers: hold them until it has */
+    lh_query_pins pins = {0};
+    int rc = lh_query_ensure_dataset(q, ds, &pins, err);
+    if (!rc) rc = view_ddl(q, ds, err);
+    lh_query_pins_release(q, &pins);
     return rc;
 }
 
@@ -178,7 +185,7 @@ int lh_query_open(const lh_query_opts *opts, lh_query_service **out, lh_err *err
                 defer(q, all[i]->name);
                 continue;
             }
-            rc = apply_view(q, all[i], err);
+            rc = view_ddl(q, all[i], err);
             lh_query_pins_release(q, &pins);
             if (rc) lh_err_prefix(err, "defining the view of dataset %s", all[i]->name);
         }
