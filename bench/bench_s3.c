@@ -231,7 +231,6 @@ static void cache_latency(const char *bin, const char *tmp)
     /* an ingest above the async threshold returns 202; wait for the view */
     for (int i = 0; i < 600 && query_s(base) < 0; i++) usleep(100000);
     bench_server_stop(pid);
-    struct stat sb;
     for (int warm = 0; warm < 2; warm++) {
         if (!warm) {
             char cmd[700];
@@ -251,7 +250,6 @@ static void cache_latency(const char *bin, const char *tmp)
         if (warm) many_datasets(base, tmp, cache);
         bench_server_stop(pid);
     }
-    (void)sb;
     unlink(csv);
 }
 
