@@ -63,7 +63,7 @@ int lh_app_open(const lh_config *cfg, const char *version, lh_app **out, lh_err 
     lh_vectors_opts vo = {.cat = app->cat, .query = app->query, .jobs = app->jobs, .cache_dir = vcache.data,
                           .build_threads = cfg->vectors_build_threads ? (int)cfg->vectors_build_threads
                                                                       : (int)(cores > 0 ? cores : 1),
-                          .search_threads = 1, .max_vectors = (size_t)cfg->vectors_max_vectors,
+                          .max_vectors = (size_t)cfg->vectors_max_vectors,
                           .embedder = lh_ai_bridge_embedder(app->ai)};
     rc = lh_vectors_open(&vo, &app->vectors, err);
     lh_buf_free(&vcache);

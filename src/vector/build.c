@@ -124,20 +124,16 @@ int lh__vdataset_scan(lh_vectors *v, const char *dataset, const char *const *nee
             rc = lh_err_set(err, LH_EINVAL, "unknown_column", "dataset %s has no column \"%s\" (%s)", dataset, need[i],
                             roles[i]);
     lh_columns_free(cols, nc);
-    size_t nf = lh_dataset_n_files(ds);
-    if (!rc && !nf) rc = lh_err_set(err, LH_EINVAL, "empty_dataset", "dataset %s has no data files", dataset);
-    lh_buf path = LH_BUF_INIT;
+    if (!rc && !lh_dataset_n_files(ds))
+        rc = lh_err_set(err, LH_EINVAL, "empty_dataset", "dataset %s has no data files", dataset);
     if (!rc) {
-        lh_buf_puts(from, "read_parquet([");
-        for (size_t i = 0; i < nf && !rc; i++) {
-            lh_buf_reset(&path);
-            rc = lh_catalog_file_path(v->cat, ds, i, &path, err);
-            if (i) lh_buf_puts(from, ", ");
-            lh_sql_quote_literal(from, path.data ? path.data : "");
-        }
-        lh_buf_puts(from, "])");
+        /* The dataset as its rows are (merge-on-read over the deltas of a
+         * keyed dataset), not its files: reading every file would see an
+         * upserted key twice and a deleted row's tombstone as a row. */
+        lh_buf_puts(from, "(");
+        rc = lh_catalog_dataset_sql(v->cat, ds, from, err);
+        lh_buf_puts(from, ") AS _lh_v");
     }
-    lh_buf_free(&path);
     lh_dataset_unref(ds);
     return rc;
 }

@@ -855,6 +855,29 @@ done:
     return rc;
 }
 
+int lh_hnsw_search_exact(const lh_hnsw *h, const float *q, int k, const lh_bitset *allow, lh_vhit *out, int *n_out,
+                         lh_err *err) {
+    *n_out = 0;
+    if (!h) return lh_err_set(err, LH_EINVAL, "bad_index", "no index");
+    int rc = lh_vec_check_search(h->dim, k, q, h->metric, err);
+    if (rc) return rc;
+    float *qf = malloc(h->dim * sizeof *qf);
+    if (!qf) return lh_err_set(err, LH_ENOMEM, "out_of_memory", "no memory for a search");
+    memcpy(qf, q, h->dim * sizeof *qf);
+    if (h->metric == LH_METRIC_COSINE) lh_vec_normalize(qf, h->dim);
+    pthread_rwlock_rdlock((pthread_rwlock_t *)&h->rw);
+    qctx c;
+    ctx_init(&c, h);
+    c.qf = qf;
+    lh_topk tk = {out, 0, k};
+    exact_allowed(h, &c, allow, &tk);
+    lh_topk_sort(&tk);
+    *n_out = tk.n;
+    pthread_rwlock_unlock((pthread_rwlock_t *)&h->rw);
+    free(qf);
+    return 0;
+}
+
 /* ---- accessors ------------------------------------------------------------- */
 
 size_t lh_hnsw_count(const lh_hnsw *h) { return h ? h->count : 0; }

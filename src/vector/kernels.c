@@ -8,8 +8,8 @@
  *
  * The f32 kernels keep four independent accumulators so the FMA latency
  * is hidden and a long scan is limited by memory bandwidth, not by a
- * dependency chain. The int8 dot widens to int16 and uses madd (pairwise
- * 16x16->32), which is exact for every int8 input: no saturation caveats.
+ * dependency chain. The int8 dot is for SQ8 codes only ([-127, 127]):
+ * maddubs on |a| and b with a's sign cannot saturate in that range.
  */
 #include "vector/vector_internal.h"
 
@@ -47,7 +47,8 @@ static float l2sq_scalar(const float *a, const float *b, size_t d) {
     return (s0 + s1) + (s2 + s3);
 }
 
-static int32_t dot_i8_scalar(const int8_t *a, const int8_t *b, size_t d) {
+/* The SQ8 code dot (codes in [-127, 127]); plain C is exact for any int8. */
+static int32_t dot_i8s_scalar(const int8_t *a, const int8_t *b, size_t d) {
     int32_t s = 0;
     for (size_t i = 0; i < d; i++) s += (int32_t)a[i] * (int32_t)b[i];
     return s;
@@ -105,31 +106,6 @@ AVX2 static float l2sq_avx2(const float *a, const float *b, size_t d) {
         s += t * t;
     }
     return s;
-}
-
-AVX2 static int32_t dot_i8_avx2(const int8_t *a, const int8_t *b, size_t d) {
-    __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
-    size_t i = 0;
-    for (; i + 32 <= d; i += 32) {
-        __m256i a0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(a + i)));
-        __m256i b0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + i)));
-        __m256i a1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(a + i + 16)));
-        __m256i b1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + i + 16)));
-        s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(a0, b0));
-        s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(a1, b1));
-    }
-    for (; i + 16 <= d; i += 16) {
-        __m256i a0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(a + i)));
-        __m256i b0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + i)));
-        s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(a0, b0));
-    }
-    __m256i s = _mm256_add_epi32(s0, s1);
-    __m128i x = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
-    x = _mm_add_epi32(x, _mm_shuffle_epi32(x, 0x4e));
-    x = _mm_add_epi32(x, _mm_shuffle_epi32(x, 0xb1));
-    int32_t r = _mm_cvtsi128_si32(x);
-    for (; i < d; i++) r += (int32_t)a[i] * (int32_t)b[i];
-    return r;
 }
 
 /* Codes in [-127, 127] only (what SQ8 produces): |a| as unsigned bytes
@@ -202,19 +178,6 @@ AVX512 static float l2sq_avx512(const float *a, const float *b, size_t d) {
     return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
 }
 
-AVX512 static int32_t dot_i8_avx512(const int8_t *a, const int8_t *b, size_t d) {
-    __m512i s0 = _mm512_setzero_si512();
-    size_t i = 0;
-    for (; i + 32 <= d; i += 32) {
-        __m512i a0 = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(a + i)));
-        __m512i b0 = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(b + i)));
-        s0 = _mm512_add_epi32(s0, _mm512_madd_epi16(a0, b0));
-    }
-    int32_t r = _mm512_reduce_add_epi32(s0);
-    for (; i < d; i++) r += (int32_t)a[i] * (int32_t)b[i];
-    return r;
-}
-
 AVX512 static int32_t dot_i8s_avx512(const int8_t *a, const int8_t *b, size_t d) {
     const __m512i ones = _mm512_set1_epi16(1), zero = _mm512_setzero_si512();
     __m512i s0 = _mm512_setzero_si512();
@@ -233,11 +196,11 @@ AVX512 static int32_t dot_i8s_avx512(const int8_t *a, const int8_t *b, size_t d)
 
 /* ---- dispatch ----------------------------------------------------------- */
 
-static const lh_vkern k_scalar = {dot_scalar, l2sq_scalar, dot_i8_scalar, dot_i8_scalar};
-static const lh_vkern k_avx2 = {dot_avx2, l2sq_avx2, dot_i8_avx2, dot_i8s_avx2};
-static const lh_vkern k_avx512 = {dot_avx512, l2sq_avx512, dot_i8_avx512, dot_i8s_avx512};
+static const lh_vkern k_scalar = {dot_scalar, l2sq_scalar, dot_i8s_scalar};
+static const lh_vkern k_avx2 = {dot_avx2, l2sq_avx2, dot_i8s_avx2};
+static const lh_vkern k_avx512 = {dot_avx512, l2sq_avx512, dot_i8s_avx512};
 
-lh_vkern lh_vk = {dot_scalar, l2sq_scalar, dot_i8_scalar, dot_i8_scalar};
+lh_vkern lh_vk = {dot_scalar, l2sq_scalar, dot_i8s_scalar};
 static const char *g_isa = "scalar";
 
 bool lh_vector_isa_supported(lh_isa isa) {
@@ -273,5 +236,4 @@ __attribute__((constructor)) static void kernels_init(void) { lh_vector_force_is
 
 float lh_vec_dot(const float *a, const float *b, size_t dim) { return lh_vk.dot(a, b, dim); }
 float lh_vec_l2sq(const float *a, const float *b, size_t dim) { return lh_vk.l2sq(a, b, dim); }
-int32_t lh_vec_dot_i8(const int8_t *a, const int8_t *b, size_t dim) { return lh_vk.dot_i8(a, b, dim); }
 int32_t lh_vec_dot_i8_sq8(const int8_t *a, const int8_t *b, size_t dim) { return lh_vk.dot_i8s(a, b, dim); }

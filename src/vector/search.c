@@ -73,35 +73,6 @@ static double score_of(lh_metric m, float dist)
     }
 }
 
-/* Exact search over the generation's stored vectors (all or the allowed). */
-int lh__vexact(const lh_vgen *g, const float *q, int k, const lh_bitset *allow, lh_vhit *out, int *n_out,
-                        lh_err *err)
-{
-    size_t dim = lh_hnsw_dim(g->h);
-    lh_metric m = lh_hnsw_metric(g->h);
-    float *qn = lh_xmalloc(dim * sizeof *qn);
-    memcpy(qn, q, dim * sizeof *qn);
-    if (m == LH_METRIC_COSINE) lh_vec_normalize(qn, dim);
-    int n = 0;
-    for (size_t l = 0; l < g->n; l++) {
-        if ((allow && !lh_bitset_test(allow, l)) || lh_hnsw_is_deleted(g->h, (uint32_t)l)) continue;
-        const float *x = lh_hnsw_vector(g->h, (uint32_t)l);
-        if (!x) continue;
-        float d = lh_vec_distance(m, qn, x, dim);
-        if (n == k && d >= out[n - 1].dist) continue;
-        int p = n < k ? n++ : k - 1;
-        while (p > 0 && out[p - 1].dist > d) {
-            out[p] = out[p - 1];
-            p--;
-        }
-        out[p] = (lh_vhit){(uint32_t)l, d};
-    }
-    free(qn);
-    *n_out = n;
-    (void)err;
-    return 0;
-}
-
 /* Run sql in the query sandbox as NDJSON: cb for each row object; an
  * {"error"} line fails. */
 static int ndjson_each(lh_vectors *v, const char *sql, int (*cb)(void *ctx, json_t *row), void *ctx, lh_err *err)
@@ -259,7 +230,7 @@ int lh_vectors_search(lh_vectors *v, const char *name, const lh_vsearch *q, json
     lh_vhit *hits = lh_xcalloc((size_t)q->k, sizeof *hits);
     int n = 0;
     if (!rc) {
-        if (q->exact) rc = lh__vexact(g, q->vector, q->k, filtered ? &allow : NULL, hits, &n, err);
+        if (q->exact) rc = lh_hnsw_search_exact(g->h, q->vector, q->k, filtered ? &allow : NULL, hits, &n, err);
         else rc = lh_hnsw_search(g->h, q->vector, q->k, q->ef, filtered ? &allow : NULL, hits, &n, err);
     }
     if (!rc) {

@@ -81,7 +81,6 @@ int lh_vectors_open(const lh_vectors_opts *o, lh_vectors **out, lh_err *err)
     v->jobs = o->jobs;
     v->cache_dir = lh_xstrdup(o->cache_dir);
     v->build_threads = o->build_threads > 0 ? o->build_threads : 1;
-    v->search_threads = o->search_threads > 0 ? o->search_threads : 1;
     v->max_vectors = o->max_vectors ? o->max_vectors : 10000000;
     v->embedder = o->embedder;
     pthread_mutex_init(&v->mu, NULL);

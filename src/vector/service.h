@@ -53,7 +53,6 @@ typedef struct lh_vectors_opts {
     lh_jobs          *jobs;
     const char       *cache_dir;   /* scratch files of builds (then stored in the bucket) */
     int               build_threads;
-    int               search_threads;  /* exact (flat) searches */
     size_t            max_vectors;     /* per index; larger sources are refused */
     lh_vembedder      embedder;        /* embed == NULL: text indexes unavailable */
 } lh_vectors_opts;

@@ -85,7 +85,7 @@ struct lh_vectors {
     lh_query_service *query;
     lh_jobs          *jobs;
     char             *cache_dir;
-    int               build_threads, search_threads;
+    int               build_threads;
     size_t            max_vectors;
     lh_vembedder      embedder;
     pthread_mutex_t   mu;          /* the index table */
@@ -127,13 +127,6 @@ json_t  *lh__vmeta_generation(json_t *doc, int64_t generation);
 /* Load generation `generation` of index from the bucket. */
 int      lh__vgen_load(lh_vectors *v, const char *index, int64_t generation, lh_vgen **out, lh_err *err);
 
-/* ---- search.c ---- */
-
-/* Exact top-k over a generation's stored vectors (allow may be NULL);
- * tombstoned labels skipped. */
-int lh__vexact(const lh_vgen *g, const float *q, int k, const lh_bitset *allow, lh_vhit *out, int *n_out,
-               lh_err *err);
-
 /* ---- build.c ---- */
 
 /* Build a graph over rows, write generation `generation` of `index`
@@ -143,7 +136,8 @@ int lh__vbuild_generation(lh_vectors *v, lh_job *job, const char *index, int64_t
                           const lh_hnsw_params *p, lh_vrows *rows, lh_vgen **gen_out, json_t **entry_out,
                           lh_err *err);
 /* Check that dataset has the columns need[] (roles[] name them in the
- * error) and append "read_parquet([files])" to from. */
+ * error) and append "(SELECT ...) AS _lh_v" to from: the dataset's rows
+ * as lh_catalog_dataset_sql reads them (merge-on-read over deltas). */
 int lh__vdataset_scan(lh_vectors *v, const char *dataset, const char *const *need, const char *const *roles,
                       size_t n_need, lh_buf *from, lh_err *err);
 /* Read (id, vector) of a dataset column through the internal engine. */

@@ -84,7 +84,7 @@ int lh_vectors_eval_autogen(lh_vectors *v, const char *eval, const char *index, 
         }
         if (m == LH_METRIC_COSINE) lh_vec_normalize(q, dim);
         int got = 0;
-        rc = lh__vexact(g, q, k, NULL, hits, &got, err);
+        rc = lh_hnsw_search_exact(g->h, q, k, NULL, hits, &got, err);
         json_t *ta = json_array();
         for (int j = 0; j < got; j++) json_array_append_new(ta, json_string(g->ids[hits[j].label]));
         json_array_append_new(queries, qa);

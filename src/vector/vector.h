@@ -57,9 +57,8 @@ typedef enum {
 
 float   lh_vec_dot(const float *a, const float *b, size_t dim);
 float   lh_vec_l2sq(const float *a, const float *b, size_t dim);
-int32_t lh_vec_dot_i8(const int8_t *a, const int8_t *b, size_t dim);
-/* The same for SQ8 codes, which stay in [-127, 127]: a faster body that is
- * exact in that range (and undefined for -128). */
+/* Dot product of two SQ8 code vectors, which stay in [-127, 127]: exact
+ * in that range (undefined for -128). */
 int32_t lh_vec_dot_i8_sq8(const int8_t *a, const int8_t *b, size_t dim);
 /* Distance of the given metric between two vectors. For cosine both must
  * already be L2-normalised (this is 1 - dot). */
@@ -183,6 +182,12 @@ bool lh_hnsw_is_deleted(const lh_hnsw *h, uint32_t label);
  * when fewer vectors are eligible. Errors: k <= 0, NaN/Inf in q. */
 int lh_hnsw_search(const lh_hnsw *h, const float *q, int k, int ef,
                    const lh_bitset *allow, lh_vhit *out, int *n_out, lh_err *err);
+
+/* Exact top-k over every live label (or the allowed ones; allow may be
+ * NULL), scored on the f32 vectors: the ground truth the graph search is
+ * measured against, and what a caller asking for exact results gets. */
+int lh_hnsw_search_exact(const lh_hnsw *h, const float *q, int k, const lh_bitset *allow, lh_vhit *out,
+                         int *n_out, lh_err *err);
 
 size_t         lh_hnsw_count(const lh_hnsw *h);   /* labels ever added, deleted included */
 size_t         lh_hnsw_deleted(const lh_hnsw *h); /* tombstoned labels */

@@ -12,7 +12,6 @@
 typedef struct lh_vkern {
     float   (*dot)(const float *, const float *, size_t);
     float   (*l2sq)(const float *, const float *, size_t);
-    int32_t (*dot_i8)(const int8_t *, const int8_t *, size_t);
     int32_t (*dot_i8s)(const int8_t *, const int8_t *, size_t); /* codes in [-127, 127] */
 } lh_vkern;
 extern lh_vkern lh_vk;

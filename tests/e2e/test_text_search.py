@@ -150,6 +150,29 @@ retries = 1
             self.assertIn("chunk_text", hits[0])
             self.assertEqual(hits[0]["row"]["id"], int(hits[0]["id"]))
 
+    def test_keyed_dataset_index_reads_merged_rows(self):
+        # upsert and delete land in deltas; the text index reads the merged
+        # rows: the deleted document is absent, the upserted text is used
+        rows = people(8)
+        r = self.srv.request("POST", "/ingest/file?dataset=kcands&format=csv&primary_key=id", body=to_csv(rows))
+        self.assertEqual(r.status, 201, r)
+        r = self.srv.request("POST", "/tables/kcands/upsert",
+                             body=[{"id": 1, "kind": "nurse", "resume_text": "Candidate 1. " + TOPICS["nurse"]}])
+        self.assertEqual(r.status, 200, r)
+        r = self.srv.request("POST", "/tables/kcands/delete", body={"keys": [4]})
+        self.assertEqual((r.status, r.json()["deleted"]), (200, 1), r)
+        job = lh.wait_job(self.srv, self.srv.request("POST", "/vectors/indexes", body={
+            "name": "kresumes", "dataset": "kcands", "id_column": "id", "text_columns": ["resume_text"]}))
+        self.assertEqual(job["state"], "succeeded", job)
+        self.assertEqual(job["result"]["embedding"]["documents"], 7)
+        r = self.srv.request("POST", "/vectors/indexes/kresumes/search",
+                             body={"query": "ICU nurse caring for patients in hospital", "k": 2})
+        self.assertEqual(r.status, 200, r)
+        ids = sorted({h["id"] for h in r.json()["results"]}, key=int)
+        self.assertEqual(ids, ["0", "1"])  # 1 is a nurse now; 4 (a nurse) was deleted
+        r = self.srv.request("POST", "/vectors/indexes/kresumes/search", body={"query": "nurse", "k": 20})
+        self.assertNotIn("4", {h["id"] for h in r.json()["results"]})
+
     def test_filter_on_dataset_columns(self):
         r = self.search(query="nurse in a hospital", k=10, filter="city = 'Denver' AND kind <> 'java'")
         self.assertEqual(r.status, 200, r)

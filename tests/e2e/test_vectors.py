@@ -195,6 +195,36 @@ class Vectors(unittest.TestCase):
         self.assertIn("FLOAT[] or DOUBLE[]", json.dumps(job["error"]))
         self.assertEqual(self.srv.get("/vectors/indexes/cand2").status, 404)
 
+    def test_dataset_index_reads_merged_rows(self):
+        # A keyed dataset with an upsert and a delete in deltas: the index is
+        # built from the rows as they are (merge-on-read), so the upserted
+        # vector is the one indexed and the deleted row is not there at all.
+        rnd = random.Random(13)
+        vecs = [normalize([rnd.gauss(0, 1) for _ in range(DIM)]) for _ in range(50)]
+        body = "\n".join(json.dumps({"id": i, "embedding": v}) for i, v in enumerate(vecs)).encode()
+        r = self.srv.request("POST", "/ingest/file?dataset=keyed&format=ndjson&primary_key=id", body=body)
+        self.assertEqual(r.status, 201, r)
+        moved = normalize([rnd.gauss(0, 1) for _ in range(DIM)])
+        r = self.srv.request("POST", "/tables/keyed/upsert", body=[{"id": 3, "embedding": moved}])
+        self.assertEqual(r.status, 200, r)
+        r = self.srv.request("POST", "/tables/keyed/delete", body={"keys": [5]})
+        self.assertEqual((r.status, r.json()["deleted"]), (200, 1), r)
+        r = self.srv.request("POST", "/vectors/indexes", body={"name": "keyed", "dataset": "keyed",
+                                                              "id_column": "id", "vector_column": "embedding"})
+        job = lh.wait_job(self.srv, r)
+        self.assertEqual(job["state"], "succeeded", job)
+        self.assertEqual(self.srv.get("/vectors/indexes/keyed").json()["generations"][0]["count"], 49)
+        res = self.search("keyed", vector=moved, k=1, exact=True).json()["results"]
+        self.assertEqual(res[0]["id"], "3")
+        self.assertAlmostEqual(res[0]["score"], 1.0, places=4)
+        # the old vector of 3 is gone: it no longer finds 3 as itself
+        res = self.search("keyed", vector=vecs[3], k=1, exact=True).json()["results"]
+        self.assertFalse(res[0]["id"] == "3" and res[0]["score"] > 0.999, res[0])
+        got = self.ids_of(self.search("keyed", vector=vecs[5], k=60, exact=True))
+        self.assertEqual(sorted(got, key=int), [str(i) for i in range(50) if i != 5])
+        got = self.ids_of(self.search("keyed", vector=vecs[5], k=60, ef=100))
+        self.assertNotIn("5", got)
+
     # ---- generations, hot swap, restart ----
 
     def test_generations_hot_swap_restart_and_delete(self):

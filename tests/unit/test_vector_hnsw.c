@@ -1,6 +1,6 @@
 /* tests/unit/test_vector_hnsw.c — HNSW against exact search: recall on
  * small clustered sets for every metric (f32 and SQ8), filtered search
- * (moderate and very selective filters), tombstones, insert after build,
+ * (moderate and very selective filters), tombstones, exact search, insert after build,
  * concurrent searchers beside a writer, and bad arguments. */
 #include "testing.h"
 #include "vec_gen.h"
@@ -176,6 +176,48 @@ static void test_tombstones(void) {
     lh_hnsw_free(h);
 }
 
+/* lh_hnsw_search_exact: the brute-force answer for every metric (on an SQ8
+ * index too: it scores the f32 vectors), with an allow set and tombstones. */
+static void test_exact(void) {
+    const lh_metric ms[] = {LH_METRIC_COSINE, LH_METRIC_IP, LH_METRIC_L2};
+    for (int mi = 0; mi < 3; mi++) {
+        lh_hnsw_params p = lh_hnsw_params_default();
+        p.sq8 = mi == 1;
+        lh_hnsw *h = NULL;
+        CHECK(lh_hnsw_build(g_base, N, DIM, ms[mi], &p, &h, NULL) == 0);
+        if (!h) return;
+        lh_bitset allow;
+        lh_bitset_init(&allow, N, NULL);
+        for (size_t i = 0; i < N; i++)
+            if (i % 3) lh_bitset_set(&allow, i);
+        for (size_t i = 0; i < N; i += 10) { /* tombstones: must vanish from the answer */
+            CHECK(lh_hnsw_mark_deleted(h, (uint32_t)i, NULL) == 0);
+            lh_bitset_clear(&allow, i);
+        }
+        for (int qi = 0; qi < 5; qi++) {
+            const float *q = g_q + qi * DIM;
+            uint32_t truth[K];
+            lh_vhit hits[K];
+            int nh = -1;
+            int nt = vg_topk(g_base, N, DIM, ms[mi], q, K, &allow, truth);
+            CHECK(lh_hnsw_search_exact(h, q, K, &allow, hits, &nh, NULL) == 0);
+            CHECK_INT(nh, nt);
+            CHECK_INT(vg_overlap(hits, nh, truth, nt), nt);
+            for (int i = 1; i < nh; i++) CHECK(hits[i - 1].dist <= hits[i].dist);
+            CHECK(lh_hnsw_search_exact(h, q, K, NULL, hits, &nh, NULL) == 0);
+            CHECK_INT(nh, K);
+            for (int i = 0; i < nh; i++) CHECK(!lh_hnsw_is_deleted(h, hits[i].label));
+        }
+        lh_err e = {0};
+        lh_vhit hits[K];
+        int nh;
+        CHECK_INT(lh_hnsw_search_exact(h, g_q, 0, NULL, hits, &nh, &e), LH_EINVAL);
+        CHECK_STR(e.code, "bad_k");
+        lh_bitset_release(&allow);
+        lh_hnsw_free(h);
+    }
+}
+
 static void test_insert_after_build(void) {
     for (int sq = 0; sq < 2; sq++) {
         lh_hnsw_params p = lh_hnsw_params_default();
@@ -335,6 +377,7 @@ int main(void) {
     RUN(test_recall_all_metrics);
     RUN(test_filtered);
     RUN(test_tombstones);
+    RUN(test_exact);
     RUN(test_insert_after_build);
     RUN(test_concurrent);
     RUN(test_bad_args);
