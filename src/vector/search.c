@@ -87,22 +87,24 @@ static int ndjson_each(lh_vectors *v, const char *sql, int (*cb)(void *ctx, json
     for (int done = 0; !done && !rc;) {
         int64_t got = lh_query_read(run, buf, sizeof buf);
         if (got < 0) rc = lh_err_set(err, LH_EIO, "query_error", "the result was cut short");
-        if (got <= 0) done = 1;
-        for (int64_t i = 0; i <= got && !rc; i++) {
-            if (i < got && buf[i] != '\n') {
-                lh_buf_append(&line, buf + i, 1);
-                continue;
-            }
-            if (i == got && !done) break;
+        done = got <= 0;
+        /* whole lines out of buf, found with memchr; the end of the
+         * stream ends the last one */
+        for (const char *p = buf, *end = buf + (got > 0 ? got : 0); !rc && (p < end || (done && line.len));) {
+            const char *nl = p < end ? memchr(p, '\n', (size_t)(end - p)) : NULL;
+            if (p < end) lh_buf_append(&line, p, (size_t)((nl ? nl : end) - p));
+            p = nl ? nl + 1 : end;
+            if (!nl && !done) break;
             if (!line.len) continue;
-            json_error_t je;
-            json_t *o = json_loadb(line.data, line.len, 0, &je);
+            json_t *o = json_loadb(line.data, line.len, 0, NULL);
             lh_buf_reset(&line);
             json_t *e = json_object_get(o, "error");
-            if (e) {
+            if (!json_is_object(o)) {
+                rc = lh_err_set(err, LH_EINTERNAL, "query_error", "the query service sent a line that is not JSON");
+            } else if (e) {
                 json_t *m = json_is_object(e) ? json_object_get(e, "message") : e;
                 rc = lh_err_set(err, LH_EINVAL, "query_error", "%s", json_is_string(m) ? json_string_value(m) : "error");
-            } else if (o) {
+            } else {
                 rc = cb(ctx, o);
             }
             json_decref(o);
