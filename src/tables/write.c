@@ -128,10 +128,12 @@ static char *json_quoted(const char *s)
 /* The value of column `col` of alias `q` as JSON text (VARCHAR, NULL for
  * NULL). Integers and booleans print as JSON already; the rest go through
  * to_json, which writes a non-finite float as a bare NaN/Infinity (not
- * JSON): a float column's such values become strings ("nan", "inf"), as
- * lh_chunk_json renders them, and a nested value holding one becomes its
- * text as a string (so may one with a string like "a,NaN]": rare, and
- * still the value). */
+ * JSON). Such a value of a float column becomes a string spelled as the
+ * engine's JSON encoder spells it ("NaN", "Infinity", "-Infinity"); a
+ * nested value holding one becomes its to_json text as a string (so its
+ * floats read the same). Only a type with a FLOAT or DOUBLE in it can hold
+ * one, so only those pay for the text test, and a string like "a,NaN]" in
+ * a VARCHAR[] stays a list. */
 static void value_text(lh_buf *sql, const lh_column *col, const char *q)
 {
     static const char *plain[] = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER",
@@ -141,16 +143,17 @@ static void value_text(lh_buf *sql, const lh_column *col, const char *q)
     lh_sql_quote_ident(&v, col->name);
     int is_plain = 0;
     for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) is_plain |= !strcmp(col->type, plain[i]);
+    int has_float = strstr(col->type, "FLOAT") || strstr(col->type, "DOUBLE");
     if (is_plain)
         lh_buf_printf(sql, "CAST(%s AS VARCHAR)", v.data);
     else if (!strcmp(col->type, "FLOAT") || !strcmp(col->type, "DOUBLE"))
-        lh_buf_printf(sql, "CAST(CASE WHEN isfinite(%s) THEN to_json(%s) ELSE to_json(CAST(%s AS VARCHAR)) END AS "
-                      "VARCHAR)", v.data, v.data, v.data);
-    else if (strchr(col->type, '[') || !strncmp(col->type, "STRUCT", 6) || !strncmp(col->type, "MAP", 3) ||
-             !strncmp(col->type, "UNION", 5))  /* may hold such a float (json_valid accepts them) */
+        lh_buf_printf(sql, "CASE WHEN isnan(%s) THEN '\"NaN\"' WHEN isinf(%s) THEN CASE WHEN %s > 0 THEN "
+                      "'\"Infinity\"' ELSE '\"-Infinity\"' END ELSE CAST(to_json(%s) AS VARCHAR) END", v.data, v.data,
+                      v.data, v.data);
+    else if (has_float)  /* a nested type that may hold such a float (json_valid accepts them) */
         lh_buf_printf(sql, "CAST(CASE WHEN regexp_matches(CAST(to_json(%s) AS VARCHAR), '[\\[,:](-?Infinity|NaN)"
-                      "[,\\]}]') THEN to_json(CAST(%s AS VARCHAR)) ELSE to_json(%s) END AS VARCHAR)", v.data, v.data,
-                      v.data);
+                      "[,\\]}]') THEN to_json(CAST(to_json(%s) AS VARCHAR)) ELSE to_json(%s) END AS VARCHAR)", v.data,
+                      v.data, v.data);
     else
         lh_buf_printf(sql, "CAST(to_json(%s) AS VARCHAR)", v.data);
     lh_buf_free(&v);
