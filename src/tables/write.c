@@ -57,15 +57,6 @@ void tab_drop_work(lh_engine_conn *c, const char *prefix)
     }
 }
 
-static int query_int(lh_engine_conn *c, const char *sql, int64_t *out, lh_err *err)
-{
-    lh_buf b = LH_BUF_INIT;
-    int rc = lh_engine_query_text(c, sql, &b, err);
-    *out = rc ? 0 : strtoll(b.data, NULL, 10);
-    lh_buf_free(&b);
-    return rc;
-}
-
 /* Steps 1 and 2: _old and _delta (with _lh_ins marking new keys). */
 static int build_delta(lh_catalog *cat, const tab_write_req *w, int64_t seq, lh_err *err)
 {
@@ -282,15 +273,13 @@ int tab_write(lh_tables *t, const tab_write_req *w, json_t **result, lh_err *err
     int64_t seq = cur->version + 1;
     int64_t t0 = lh_mono_us(), t_stored = 0, t_committed = 0;
     int rc = build_delta(cat, w, seq, err);
-    int64_t n_delta = 0, inserted = 0;
+    int64_t counts[2] = {0, 0};  /* delta rows, of which inserts */
     lh_buf sql = LH_BUF_INIT;
     if (!rc) {
-        lh_buf_printf(&sql, "SELECT count(*) FROM %s_delta", w->prefix);
-        rc = query_int(w->conn, sql.data, &n_delta, err);
-        lh_buf_reset(&sql);
-        lh_buf_printf(&sql, "SELECT count(*) FROM %s_delta WHERE _lh_ins", w->prefix);
-        if (!rc) rc = query_int(w->conn, sql.data, &inserted, err);
+        lh_buf_printf(&sql, "SELECT count(*)::VARCHAR || ' ' || count_if(_lh_ins)::VARCHAR FROM %s_delta", w->prefix);
+        rc = tab_query_ints(w->conn, sql.data, counts, 2, err);
     }
+    int64_t n_delta = counts[0], inserted = counts[1];
     const char *op_name = w->op == TAB_DELETE ? "delete" : "upsert";
     if (!rc && n_delta == 0) {
         /* a delete of keys that do not exist: nothing to commit */
