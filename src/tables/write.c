@@ -257,11 +257,9 @@ static int build_events(void *ctx, const lh_dataset *committed, lh_buf *lines, l
 static int64_t delta_bytes(const lh_dataset *ds)
 {
     int64_t b = 0;
-    size_t i;
-    json_t *f;
-    json_array_foreach(json_object_get(ds->manifest, "files"), i, f)
-        if (!strcmp(json_string_value(json_object_get(f, "kind")) ?: "", "delta"))
-            b += json_integer_value(json_object_get(f, "bytes"));
+    json_t *files = json_object_get(ds->manifest, "files");
+    for (size_t i = 0; i < lh_dataset_n_files(ds); i++)
+        if (lh_dataset_file_is_delta(ds, i)) b += json_integer_value(json_object_get(json_array_get(files, i), "bytes"));
     return b;
 }
 
