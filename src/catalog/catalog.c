@@ -139,6 +139,35 @@ static int load_page(void *ctx, const lh_list *l)
     return 0;
 }
 
+/* Append `lines` as one unit and flush: one batch object. *n = events. */
+static int journal_lines(lh_catalog *cat, const lh_buf *lines, size_t *n, lh_err *err)
+{
+    int rc = lh_append_log_append_lines(cat->journal, lines->data, lines->len, LH_APPEND_ENCODED, n, err);
+    return rc ? rc : lh_append_log_flush(cat->journal, err);
+}
+
+/* ev as one journal line. */
+static void event_line(lh_buf *lines, const json_t *ev)
+{
+    char *line = json_dumps(ev, JSON_COMPACT);
+    if (!line) return;
+    lh_buf_puts(lines, line);
+    lh_buf_putc(lines, '\n');
+    free(line);
+}
+
+/* Append events (an array of JSON objects, borrowed) as one batch. */
+static int journal_write(lh_catalog *cat, json_t *events, lh_err *err)
+{
+    size_t i;
+    json_t *ev;
+    lh_buf lines = LH_BUF_INIT;
+    json_array_foreach(events, i, ev) event_line(&lines, ev);
+    int rc = journal_lines(cat, &lines, NULL, err);
+    lh_buf_free(&lines);
+    return rc;
+}
+
 /* A journal with no batch yet gets a first event, so the journal always
  * has an object to read (the lakehouse_journal view reads a glob, which
  * DuckDB refuses when nothing matches). */
@@ -158,36 +187,8 @@ static int journal_start(lh_catalog *cat, lh_err *err)
                            "actor", "system", "source", "catalog");
     json_t *arr = json_array();
     json_array_append_new(arr, ev);
-    rc = lh_catalog_journal_write(cat, arr, err);
+    rc = journal_write(cat, arr, err);
     json_decref(arr);
-    return rc;
-}
-
-/* Append `lines` as one unit and flush: one batch object. *n = events. */
-static int journal_lines(lh_catalog *cat, const lh_buf *lines, size_t *n, lh_err *err)
-{
-    int rc = lh_append_log_append_lines(cat->journal, lines->data, lines->len, LH_APPEND_ENCODED, n, err);
-    return rc ? rc : lh_append_log_flush(cat->journal, err);
-}
-
-/* ev as one journal line. */
-static void event_line(lh_buf *lines, const json_t *ev)
-{
-    char *line = json_dumps(ev, JSON_COMPACT);
-    if (!line) return;
-    lh_buf_puts(lines, line);
-    lh_buf_putc(lines, '\n');
-    free(line);
-}
-
-int lh_catalog_journal_write(lh_catalog *cat, json_t *events, lh_err *err)
-{
-    size_t i;
-    json_t *ev;
-    lh_buf lines = LH_BUF_INIT;
-    json_array_foreach(events, i, ev) event_line(&lines, ev);
-    int rc = journal_lines(cat, &lines, NULL, err);
-    lh_buf_free(&lines);
     return rc;
 }
 
@@ -339,7 +340,7 @@ int lh_catalog_commit_journaled(lh_catalog *cat, const char *name, int64_t base_
     int merged = 0;
     json_array_foreach(json_object_get(m, "files"), i, f) {
         rows += json_integer_value(json_object_get(f, "rows"));
-        merged |= !strcmp(json_string_value(json_object_get(f, "kind")) ?: "", "delta");
+        merged |= cat_file_is_delta(f);
     }
     /* With deltas the file rows overcount (updates, tombstones): the
      * writer computed the merged count and passes it in row_count. */

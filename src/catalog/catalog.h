@@ -186,11 +186,9 @@ int  lh_catalog_check_keys(lh_catalog *cat, const char *from_sql, const json_t *
  * not exist yet (or was deleted) then. */
 int  lh_catalog_version_at(lh_catalog *cat, const char *name, int64_t at_us, lh_dataset **out, lh_err *err);
 
-/* The mutation journal (ADR-012) under _journal/events/: commit events are
- * written by the catalog itself (with a write's own events: see
- * lh_catalog_commit_journaled); lh_catalog_journal_write appends more
- * events (each a JSON object) and flushes them as one batch. */
-int  lh_catalog_journal_write(lh_catalog *cat, json_t *events /* array, borrowed */, lh_err *err);
+/* The mutation journal (ADR-012) under _journal/events/: events are
+ * written by the catalog itself, commit events with a write's own events
+ * (see lh_catalog_commit_journaled). */
 lh_append_log *lh_catalog_journal(lh_catalog *cat);
 
 /* Manifest objects read since open (each a Parquet read): what history,

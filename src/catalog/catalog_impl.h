@@ -42,6 +42,9 @@ struct lh_catalog {
 
 /* dataset.c */
 lh_dataset *cat_dataset_new(json_t *manifest /* stolen */);
+/* Is manifest file entry f a delta? (lh_dataset_file_is_delta on a
+ * manifest still being built) */
+int  cat_file_is_delta(const json_t *f);
 
 /* manifest_io.c */
 void cat_manifest_key(lh_buf *out, const char *name, int64_t version);

@@ -91,11 +91,15 @@ json_t *lh_dataset_primary_key(const lh_dataset *ds)
     return json_is_array(pk) ? pk : NULL;
 }
 
-int lh_dataset_file_is_delta(const lh_dataset *ds, size_t i)
+int cat_file_is_delta(const json_t *f)
 {
-    json_t *f = json_array_get(json_object_get(ds->manifest, "files"), i);
     const char *kind = json_string_value(json_object_get(f, "kind"));
     return kind && !strcmp(kind, "delta");
+}
+
+int lh_dataset_file_is_delta(const lh_dataset *ds, size_t i)
+{
+    return cat_file_is_delta(json_array_get(json_object_get(ds->manifest, "files"), i));
 }
 
 size_t lh_dataset_n_deltas(const lh_dataset *ds)

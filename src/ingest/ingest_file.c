@@ -93,6 +93,91 @@ int lh_ingest_prepare(lh_catalog *cat, const char *dataset, const char *bucket, 
 
 /* The primary key the new version will have, checked against its rows.
  * *pk_out gets a new reference (NULL: none). */
+/* "n|k1, k2, ..." (up to 10 keys) of the rows of from_sql, as key text. */
+static int list_keys(lh_engine_conn *conn, const char *from_sql, const json_t *pk, lh_buf *out, lh_err *err)
+{
+    lh_buf sql = LH_BUF_INIT;
+    lh_buf_puts(&sql, "SELECT count(*)::VARCHAR || '|' || coalesce(string_agg(k, ', ' ORDER BY k) FILTER "
+                "(WHERE rn <= 10), '') FROM (SELECT k, row_number() OVER (ORDER BY k) AS rn FROM (SELECT ");
+    lh_catalog_key_text(&sql, pk, NULL);
+    lh_buf_printf(&sql, " AS k FROM (%s)))", from_sql);
+    int rc = lh_engine_query_text(conn, sql.data, out, err);
+    lh_buf_free(&sql);
+    return rc;
+}
+
+/* An append to a keyed dataset adds base rows, so its keys must be new:
+ * not among the current (merged) rows, which only the rows of the
+ * appended keys are read of (a semi-join, not the whole merge). A key
+ * deleted since the last compaction is absent from the current rows but
+ * its tombstone (any delta row: the newest one decides a key) would hide
+ * an appended base row, so it is refused too, pointing at upsert, which
+ * re-creates it. Keys that are neither appended nor current play no part,
+ * so an earlier delete-then-upsert of another key cannot block appends. */
+static int check_appended_keys(lh_catalog *cat, lh_dataset *cur, const lh_ingest_commit *c, const json_t *pk,
+                               lh_err *err)
+{
+    lh_buf keys = LH_BUF_INIT, sql = LH_BUF_INIT, out = LH_BUF_INIT;
+    size_t i;
+    json_t *k;
+    lh_buf_puts(&keys, "(SELECT ");
+    json_array_foreach(pk, i, k) {
+        if (i) lh_buf_puts(&keys, ", ");
+        lh_sql_quote_ident(&keys, json_string_value(k));
+    }
+    lh_buf_puts(&keys, " FROM read_parquet(");
+    lh_sql_quote_literal(&keys, c->parquet_path);
+    lh_buf_puts(&keys, "))");
+    lh_engine_conn *conn = NULL;
+    int rc = lh_catalog_dataset_sql_keys(cat, cur, keys.data, &sql, err);
+    if (!rc) rc = lh_engine_connect(lh_catalog_engine(cat), &conn, err);
+    if (!rc) rc = list_keys(conn, sql.data, pk, &out, err);
+    if (!rc && strncmp(out.data, "0|", 2)) {
+        char *bar = strchr(out.data, '|');
+        *bar = '\0';
+        rc = lh_err_set(err, LH_EINVAL, "duplicate_key", "%s appended row(s) of dataset \"%s\" have a primary key "
+                        "the dataset already holds: %.600s%s; change existing rows with POST /tables/%s/upsert",
+                        out.data, c->dataset, bar + 1, strtoll(out.data, NULL, 10) > 10 ? ", ..." : "", c->dataset);
+    }
+    if (!rc && lh_dataset_n_deltas(cur)) {
+        lh_buf_reset(&sql);
+        lh_buf_puts(&sql, "SELECT DISTINCT ");
+        json_array_foreach(pk, i, k) {
+            if (i) lh_buf_puts(&sql, ", ");
+            lh_buf_puts(&sql, "_lh_t.");
+            lh_sql_quote_ident(&sql, json_string_value(k));
+        }
+        lh_buf_puts(&sql, " FROM read_parquet([");
+        for (size_t f = 0, n = 0; !rc && f < lh_dataset_n_files(cur); f++) {
+            if (!lh_dataset_file_is_delta(cur, f)) continue;
+            lh_buf path = LH_BUF_INIT;
+            rc = lh_catalog_file_path(cat, cur, f, &path, err);
+            if (n++) lh_buf_puts(&sql, ", ");
+            lh_sql_quote_literal(&sql, path.data ? path.data : "");
+            lh_buf_free(&path);
+        }
+        lh_buf_printf(&sql, "]) AS _lh_t SEMI JOIN %s AS _lh_n ON ", keys.data);
+        lh_catalog_key_join(&sql, pk, "_lh_t", "_lh_n");
+        lh_buf_reset(&out);
+        if (!rc) rc = list_keys(conn, sql.data, pk, &out, err);
+        if (!rc && strncmp(out.data, "0|", 2)) {
+            char *bar = strchr(out.data, '|');
+            *bar = '\0';
+            /* the same code as a present key: to the caller both are "this
+             * key is taken until compaction", the message tells which */
+            rc = lh_err_set(err, LH_EINVAL, "duplicate_key", "%s appended key(s) of dataset \"%s\" were deleted since "
+                            "its last compaction: %.600s%s; an append cannot bring them back, POST "
+                            "/tables/%s/upsert can (or compact first)", out.data, c->dataset, bar + 1,
+                            strtoll(out.data, NULL, 10) > 10 ? ", ..." : "", c->dataset);
+        }
+    }
+    lh_engine_conn_free(conn);
+    lh_buf_free(&keys);
+    lh_buf_free(&sql);
+    lh_buf_free(&out);
+    return rc;
+}
+
 static int check_primary_key(lh_catalog *cat, lh_dataset *cur, const lh_ingest_commit *c, int live, int appending,
                              json_t **pk_out, lh_err *err)
 {
@@ -120,34 +205,26 @@ static int check_primary_key(lh_catalog *cat, lh_dataset *cur, const lh_ingest_c
     lh_buf_puts(&sql, ")");
     int rc = lh_catalog_check_keys(cat, sql.data, pk, c->dataset, err);
     if (!rc && appending && lh_dataset_n_files(cur)) {
-        /* the new keys against the dataset's current ones */
-        lh_buf keys = LH_BUF_INIT;
-        json_array_foreach(pk, i, k) {
-            if (i) lh_buf_puts(&keys, ", ");
-            lh_sql_quote_ident(&keys, json_string_value(k));
+        if (json_array_size(old_pk)) {
+            rc = check_appended_keys(cat, cur, c, pk, err);
+        } else {
+            /* the key is new with this append: no deltas exist (they need
+             * a key), so the current rows are the base files, and they are
+             * checked with the appended ones as one key-unique set */
+            lh_buf keys = LH_BUF_INIT;
+            json_array_foreach(pk, i, k) {
+                if (i) lh_buf_puts(&keys, ", ");
+                lh_sql_quote_ident(&keys, json_string_value(k));
+            }
+            lh_buf_reset(&sql);
+            lh_buf_printf(&sql, "SELECT %s FROM read_parquet(", keys.data);
+            lh_sql_quote_literal(&sql, c->parquet_path);
+            lh_buf_printf(&sql, ") UNION ALL SELECT %s FROM (", keys.data);
+            rc = lh_catalog_dataset_sql(cat, cur, &sql, err);
+            lh_buf_puts(&sql, ")");
+            if (!rc) rc = lh_catalog_check_keys(cat, sql.data, pk, c->dataset, err);
+            lh_buf_free(&keys);
         }
-        lh_buf_reset(&sql);
-        lh_buf_printf(&sql, "SELECT %s FROM read_parquet(", keys.data);
-        lh_sql_quote_literal(&sql, c->parquet_path);
-        lh_buf_printf(&sql, ") UNION ALL SELECT %s FROM (", keys.data);
-        rc = lh_catalog_dataset_sql(cat, cur, &sql, err);
-        lh_buf_puts(&sql, ")");
-        /* ...and against keys deleted since the last compaction: their
-         * tombstones would hide an appended base row */
-        for (size_t f = 0; !rc && f < lh_dataset_n_files(cur); f++) {
-            if (!lh_dataset_file_is_delta(cur, f)) continue;
-            lh_buf path = LH_BUF_INIT;
-            rc = lh_catalog_file_path(cat, cur, f, &path, err);
-            lh_buf_printf(&sql, " UNION ALL SELECT %s FROM read_parquet(", keys.data);
-            lh_sql_quote_literal(&sql, path.data ? path.data : "");
-            lh_buf_puts(&sql, ") WHERE _lh_op = 'delete'");
-            lh_buf_free(&path);
-        }
-        if (!rc) rc = lh_catalog_check_keys(cat, sql.data, pk, c->dataset, err);
-        if (rc && err && !strcmp(err->code, "duplicate_key"))
-            lh_err_prefix(err, "the appended rows repeat keys the dataset has, or deleted since its last compaction "
-                          "(change rows with POST /tables/%s/upsert, or compact first)", c->dataset);
-        lh_buf_free(&keys);
     }
     lh_buf_free(&sql);
     if (!rc) *pk_out = json_incref(pk);

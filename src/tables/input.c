@@ -422,15 +422,6 @@ static int stage_keys_where(lh_tables *t, lh_engine_conn *c, const char *prefix,
 
 /* ---- the entry points: claim, stage, write, clean up ---- */
 
-static int query_count(lh_engine_conn *c, const char *sql, int64_t *out, lh_err *err)
-{
-    lh_buf b = LH_BUF_INIT;
-    int rc = lh_engine_query_text(c, sql, &b, err);
-    *out = rc ? 0 : strtoll(b.data, NULL, 10);
-    lh_buf_free(&b);
-    return rc;
-}
-
 typedef enum { IN_ROWS, IN_PARQUET, IN_KEYS, IN_WHERE } input_kind;
 
 static int run_write(lh_tables *t, const char *dataset, input_kind kind, const void *input,
@@ -472,7 +463,7 @@ static int run_write(lh_tables *t, const char *dataset, input_kind kind, const v
             lh_sql_quote_literal(&src, input);
             lh_buf_puts(&src, ")");
             lh_buf_printf(&sql, "SELECT count(*) FROM (%s)", src.data);
-            rc = query_count(c, sql.data, &n_in, err);
+            rc = tab_query_ints(c, sql.data, &n_in, 1, err);
             /* keys: no NULLs (duplicates: the last row wins) */
             lh_buf_reset(&sql);
             lh_buf_printf(&sql, "SELECT count(*) FROM (%s) WHERE ", src.data);
@@ -482,7 +473,7 @@ static int run_write(lh_tables *t, const char *dataset, input_kind kind, const v
                 lh_buf_puts(&sql, " IS NULL");
             }
             int64_t nulls = 0;
-            if (!rc) rc = query_count(c, sql.data, &nulls, err);
+            if (!rc) rc = tab_query_ints(c, sql.data, &nulls, 1, err);
             if (!rc && nulls)
                 rc = lh_err_set(err, LH_EINVAL, "missing_key", "%" PRId64 " row(s) of the file have no value for a "
                                 "primary key column", nulls);

@@ -103,6 +103,16 @@ int tab_is_key(const json_t *pk, const char *name)
     return 0;
 }
 
+int tab_query_ints(lh_engine_conn *c, const char *sql, int64_t *out, size_t n, lh_err *err)
+{
+    lh_buf b = LH_BUF_INIT;
+    int rc = lh_engine_query_text(c, sql, &b, err);
+    char *p = rc ? NULL : b.data;
+    for (size_t i = 0; i < n; i++) out[i] = p ? strtoll(p, &p, 10) : 0;
+    lh_buf_free(&b);
+    return rc;
+}
+
 void tab_work_prefix(char out[48])
 {
     char hex[33];

@@ -27,6 +27,11 @@ int  tab_current(lh_tables *t, const char *dataset, lh_dataset **out, lh_err *er
 /* Is column `name` part of pk? */
 int  tab_is_key(const json_t *pk, const char *name);
 
+/* Run `sql`, whose one value is `n` integers separated by a space
+ * ("3" for a count(*), "3 1" for `count(*) || ' ' || count_if(...)`), into
+ * out[0..n) (0 on failure). */
+int  tab_query_ints(lh_engine_conn *c, const char *sql, int64_t *out, size_t n, lh_err *err);
+
 /* A unique prefix for the work tables of one write ("_lh_w<hex>"). */
 void tab_work_prefix(char out[48]);
 

@@ -57,15 +57,6 @@ void tab_drop_work(lh_engine_conn *c, const char *prefix)
     }
 }
 
-static int query_int(lh_engine_conn *c, const char *sql, int64_t *out, lh_err *err)
-{
-    lh_buf b = LH_BUF_INIT;
-    int rc = lh_engine_query_text(c, sql, &b, err);
-    *out = rc ? 0 : strtoll(b.data, NULL, 10);
-    lh_buf_free(&b);
-    return rc;
-}
-
 /* Steps 1 and 2: _old and _delta (with _lh_ins marking new keys). */
 static int build_delta(lh_catalog *cat, const tab_write_req *w, int64_t seq, lh_err *err)
 {
@@ -128,10 +119,12 @@ static char *json_quoted(const char *s)
 /* The value of column `col` of alias `q` as JSON text (VARCHAR, NULL for
  * NULL). Integers and booleans print as JSON already; the rest go through
  * to_json, which writes a non-finite float as a bare NaN/Infinity (not
- * JSON): a float column's such values become strings ("nan", "inf"), as
- * lh_chunk_json renders them, and a nested value holding one becomes its
- * text as a string (so may one with a string like "a,NaN]": rare, and
- * still the value). */
+ * JSON). Such a value of a float column becomes a string spelled as the
+ * engine's JSON encoder spells it ("NaN", "Infinity", "-Infinity"); a
+ * nested value holding one becomes its to_json text as a string (so its
+ * floats read the same). Only a type with a FLOAT or DOUBLE in it can hold
+ * one, so only those pay for the text test, and a string like "a,NaN]" in
+ * a VARCHAR[] stays a list. */
 static void value_text(lh_buf *sql, const lh_column *col, const char *q)
 {
     static const char *plain[] = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER",
@@ -141,16 +134,17 @@ static void value_text(lh_buf *sql, const lh_column *col, const char *q)
     lh_sql_quote_ident(&v, col->name);
     int is_plain = 0;
     for (size_t i = 0; i < sizeof plain / sizeof plain[0]; i++) is_plain |= !strcmp(col->type, plain[i]);
+    int has_float = strstr(col->type, "FLOAT") || strstr(col->type, "DOUBLE");
     if (is_plain)
         lh_buf_printf(sql, "CAST(%s AS VARCHAR)", v.data);
     else if (!strcmp(col->type, "FLOAT") || !strcmp(col->type, "DOUBLE"))
-        lh_buf_printf(sql, "CAST(CASE WHEN isfinite(%s) THEN to_json(%s) ELSE to_json(CAST(%s AS VARCHAR)) END AS "
-                      "VARCHAR)", v.data, v.data, v.data);
-    else if (strchr(col->type, '[') || !strncmp(col->type, "STRUCT", 6) || !strncmp(col->type, "MAP", 3) ||
-             !strncmp(col->type, "UNION", 5))  /* may hold such a float (json_valid accepts them) */
+        lh_buf_printf(sql, "CASE WHEN isnan(%s) THEN '\"NaN\"' WHEN isinf(%s) THEN CASE WHEN %s > 0 THEN "
+                      "'\"Infinity\"' ELSE '\"-Infinity\"' END ELSE CAST(to_json(%s) AS VARCHAR) END", v.data, v.data,
+                      v.data, v.data);
+    else if (has_float)  /* a nested type that may hold such a float (json_valid accepts them) */
         lh_buf_printf(sql, "CAST(CASE WHEN regexp_matches(CAST(to_json(%s) AS VARCHAR), '[\\[,:](-?Infinity|NaN)"
-                      "[,\\]}]') THEN to_json(CAST(%s AS VARCHAR)) ELSE to_json(%s) END AS VARCHAR)", v.data, v.data,
-                      v.data);
+                      "[,\\]}]') THEN to_json(CAST(to_json(%s) AS VARCHAR)) ELSE to_json(%s) END AS VARCHAR)", v.data,
+                      v.data, v.data);
     else
         lh_buf_printf(sql, "CAST(to_json(%s) AS VARCHAR)", v.data);
     lh_buf_free(&v);
@@ -263,11 +257,9 @@ static int build_events(void *ctx, const lh_dataset *committed, lh_buf *lines, l
 static int64_t delta_bytes(const lh_dataset *ds)
 {
     int64_t b = 0;
-    size_t i;
-    json_t *f;
-    json_array_foreach(json_object_get(ds->manifest, "files"), i, f)
-        if (!strcmp(json_string_value(json_object_get(f, "kind")) ?: "", "delta"))
-            b += json_integer_value(json_object_get(f, "bytes"));
+    json_t *files = json_object_get(ds->manifest, "files");
+    for (size_t i = 0; i < lh_dataset_n_files(ds); i++)
+        if (lh_dataset_file_is_delta(ds, i)) b += json_integer_value(json_object_get(json_array_get(files, i), "bytes"));
     return b;
 }
 
@@ -279,15 +271,13 @@ int tab_write(lh_tables *t, const tab_write_req *w, json_t **result, lh_err *err
     int64_t seq = cur->version + 1;
     int64_t t0 = lh_mono_us(), t_stored = 0, t_committed = 0;
     int rc = build_delta(cat, w, seq, err);
-    int64_t n_delta = 0, inserted = 0;
+    int64_t counts[2] = {0, 0};  /* delta rows, of which inserts */
     lh_buf sql = LH_BUF_INIT;
     if (!rc) {
-        lh_buf_printf(&sql, "SELECT count(*) FROM %s_delta", w->prefix);
-        rc = query_int(w->conn, sql.data, &n_delta, err);
-        lh_buf_reset(&sql);
-        lh_buf_printf(&sql, "SELECT count(*) FROM %s_delta WHERE _lh_ins", w->prefix);
-        if (!rc) rc = query_int(w->conn, sql.data, &inserted, err);
+        lh_buf_printf(&sql, "SELECT count(*)::VARCHAR || ' ' || count_if(_lh_ins)::VARCHAR FROM %s_delta", w->prefix);
+        rc = tab_query_ints(w->conn, sql.data, counts, 2, err);
     }
+    int64_t n_delta = counts[0], inserted = counts[1];
     const char *op_name = w->op == TAB_DELETE ? "delete" : "upsert";
     if (!rc && n_delta == 0) {
         /* a delete of keys that do not exist: nothing to commit */

@@ -85,6 +85,28 @@ class Tables(unittest.TestCase):
         self.assertEqual((r.status, r.json()["row_count"]), (201, 6), r)  # merged count across deltas
         self.assertEqual(self.rows("SELECT id, years FROM pk_app WHERE id >= 4 ORDER BY id"), [[4, 1], [5, 9], [6, 3]])
 
+    def test_append_after_delete_and_upsert_of_another_key(self):
+        # delete k, upsert k again: k is current and has a tombstone; appends
+        # of other keys must not trip over it (they once did until compaction)
+        self.make("pk_redo")
+        self.assertEqual(self.post("/tables/pk_redo/delete", {"keys": [2]}).status, 200)
+        self.assertEqual(self.post("/tables/pk_redo/upsert", [{"id": 2, "name": "Bo", "years": 13}]).status, 200)
+        for body, total in (("7,Gil,x,y,1\n", 4), ("8,Hal,x,y,2\n9,Ivy,x,y,3\n", 6)):
+            r = self.ingest("pk_redo", "id,name,phone,city,years\n" + body, mode="append")
+            self.assertEqual((r.status, r.json()["row_count"]), (201, total), r)
+        # a key the dataset holds is still refused, named, and nothing changes
+        for key in (2, 3, 8):
+            r = self.ingest("pk_redo", f"id,name,phone,city,years\n10,Jo,x,y,1\n{key},Dup,x,y,1\n", mode="append")
+            self.assertEqual((r.status, lh.error_code(r)), (400, "duplicate_key"), (key, r))
+            self.assertIn(f": {key};", r.json()["error"]["message"])
+        # a deleted key is refused (its tombstone would hide the row), pointing at upsert
+        self.assertEqual(self.post("/tables/pk_redo/delete", {"keys": [9]}).status, 200)
+        r = self.ingest("pk_redo", "id,name,phone,city,years\n9,Ivy,x,y,3\n", mode="append")
+        self.assertEqual((r.status, lh.error_code(r)), (400, "duplicate_key"), r)
+        self.assertIn("deleted", r.json()["error"]["message"])
+        self.assertEqual(self.rows("SELECT id, years FROM pk_redo ORDER BY id"),
+                         [[1, 5], [2, 13], [3, 3], [7, 1], [8, 2]])
+
     # ---- upserts and deletes ----
 
     def test_upsert_delete_merge_on_read(self):
